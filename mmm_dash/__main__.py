@@ -1,0 +1,4 @@
+from mmm_dash.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Benchmark (filled in below)."""
+
+COMMANDS = []

@@ -1,0 +1,119 @@
+"""Model commands: build the demo model, inspect a model, precompute bundles."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from mmm_dash.cli.common import fail, server_context
+
+
+def _bar(message: str, fraction: float) -> None:
+    filled = int(fraction * 30)
+    click.echo(f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {message}", err=True)
+
+
+@click.command("demo-model")
+@click.option("--seed", default=20240601, show_default=True, type=int, help="Seed of the simulated data.")
+@click.option("--draws", default=200, show_default=True, type=int, help="Posterior draws kept per chain.")
+@click.option("--chains", default=2, show_default=True, type=int)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to save the model [default: MODEL_DIR/demo_mmm.pkl].",
+)
+def demo_model(seed: int, draws: int, chains: int, out: Path | None) -> None:
+    """Simulate an advertiser, fit Meridian to it and save the model (about a minute)."""
+    from mmm_dash.modeling.demo import build_demo_model, truth_path_for
+    from mmm_dash.modeling.fitting import SamplingPlan
+
+    with server_context() as server:
+        out = out or server.extensions["mmm_dash"].settings.MODEL_DIR / "demo_mmm.pkl"
+    plan = SamplingPlan(chains=chains, keep=draws, adapt=max(draws, 100), burnin=max(draws // 2, 50), seed=seed % 2**31)
+    build_demo_model(out, seed=seed, plan=plan, progress=lambda m: click.echo(m, err=True))
+    click.echo(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) and {truth_path_for(out).name}")
+
+
+def _resolve(server, path: Path | None):
+    catalog = server.extensions["mmm_dash"].models
+    if path is None:
+        entry = catalog.entry(None)
+        if entry is None:
+            fail(f"no model files in {catalog.model_dir}; build the demo with `python -m mmm_dash demo-model`.")
+        return catalog, entry
+    resolved = path.resolve()
+    entry = next((e for e in catalog.entries() if e.path.resolve() == resolved), None)
+    if entry is None:
+        if not resolved.exists():
+            fail(f"model file not found: {path}.")
+        fail(
+            f"{path.name} is not inside MODEL_DIR ({catalog.model_dir}); only files there are loaded, "
+            "because unpickling can run code."
+        )
+    return catalog, entry
+
+
+@click.command("precompute")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Rebuild even if a bundle is cached.")
+def precompute(path: Path | None, force: bool) -> None:
+    """Build and cache the analysis bundle of PATH (default: every model in MODEL_DIR)."""
+    with server_context() as server:
+        catalog = server.extensions["mmm_dash"].models
+        entries = [_resolve(server, path)[1]] if path else catalog.entries()
+        if not entries:
+            click.echo(f"No model files in {catalog.model_dir}.")
+            return
+        failed = 0
+        for entry in entries:
+            start = time.perf_counter()
+            state = catalog.build(entry.name, progress=_bar, force=force)
+            if state.status == "ready":
+                t = state.bundle.timings
+                click.echo(
+                    f"ready   {entry.name}  ({time.perf_counter() - start:.1f}s here; "
+                    f"built in {t['build_seconds']:.1f}s, {t['meridian_seconds']:.1f}s in Meridian)"
+                )
+            else:
+                failed += 1
+                click.echo(f"failed  {entry.name}: {state.message}", err=True)
+        if failed:
+            sys.exit(1)
+
+
+@click.command("inspect-model")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout.")
+@click.option("--period", default="all", show_default=True)
+def inspect_model(path: Path | None, as_json: bool, out: Path | None, period: str) -> None:
+    """Print model info, channels and the per-channel table of PATH."""
+    from mmm_dash.analysis.bundle import UnknownPeriodError
+    from mmm_dash.exports import formats
+
+    with server_context() as server:
+        catalog, entry = _resolve(server, path)
+        state = catalog.build(entry.name, progress=_bar)
+        if state.status != "ready":
+            fail(state.message)
+        try:
+            analysis = state.bundle.period(period)
+        except UnknownPeriodError as exc:
+            fail(str(exc))
+        if as_json:
+            text = json.dumps(formats.inspect_document(state.bundle, analysis), indent=2) + "\n"
+        else:
+            text = formats.inspect_text(state.bundle, analysis)
+    if out:
+        out.write_text(text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+COMMANDS = [demo_model, precompute, inspect_model]

@@ -1,0 +1,79 @@
+"""Every setting in one place: environment (and an optional .env), overridden by explicit values."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigError(RuntimeError):
+    """A setting an operator must fix before the app can start."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    DATABASE_URL: str
+    SECRET_KEY: str
+    MODEL_DIR: Path
+    CACHE_DIR: Path
+    SESSION_MINUTES: int
+    ENVIRONMENT: str
+    RATELIMIT_STORAGE_URI: str
+    BACKGROUND_BUNDLES: bool  # build missing bundles in a background job inside the app
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENVIRONMENT == "production"
+
+
+def _as_bool(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(overrides: dict | None = None) -> Settings:
+    """Read settings; `overrides` (same key names) win over the environment."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    raw = {k: os.environ.get(k) for k in Settings.__dataclass_fields__}
+    raw.update({k: v for k, v in (overrides or {}).items() if k in Settings.__dataclass_fields__})
+    unknown = set(overrides or {}) - set(Settings.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
+
+    environment = (raw["ENVIRONMENT"] or "development").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}.")
+    secret = raw["SECRET_KEY"] or DEV_SECRET_KEY
+    if environment == "production" and (secret == DEV_SECRET_KEY or len(secret) < 16):
+        raise ConfigError(
+            "Refusing to start in production without a SECRET_KEY of your own "
+            "(set SECRET_KEY to a long random string, e.g. `openssl rand -hex 32`)."
+        )
+    try:
+        minutes = int(raw["SESSION_MINUTES"] or 30)
+        if minutes <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"SESSION_MINUTES must be a positive whole number, not {raw['SESSION_MINUTES']!r}.") from None
+
+    instance = PROJECT_ROOT / "instance"
+    database_url = raw["DATABASE_URL"] or f"sqlite:///{instance / 'mmm_dash.sqlite3'}"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # SQLAlchemy would pick psycopg2; we ship psycopg 3.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    return Settings(
+        DATABASE_URL=database_url,
+        SECRET_KEY=secret,
+        MODEL_DIR=Path(raw["MODEL_DIR"] or PROJECT_ROOT / "data" / "models").resolve(),
+        CACHE_DIR=Path(raw["CACHE_DIR"] or instance / "cache").resolve(),
+        SESSION_MINUTES=minutes,
+        ENVIRONMENT=environment,
+        RATELIMIT_STORAGE_URI=raw["RATELIMIT_STORAGE_URI"] or "memory://",
+        BACKGROUND_BUNDLES=_as_bool(raw["BACKGROUND_BUNDLES"] if raw["BACKGROUND_BUNDLES"] is not None else "1"),
+    )

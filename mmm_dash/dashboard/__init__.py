@@ -1,0 +1,1 @@
+"""The Dash side: shell (navbar, controls, background jobs), view resolution and components."""

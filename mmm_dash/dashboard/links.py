@@ -1,0 +1,37 @@
+"""URLs that carry the selected model and period, so a link reproduces the view."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+PAGES = (
+    ("Overview", "/"),
+    ("Contribution", "/contribution"),
+    ("ROI", "/roi"),
+    ("Response curves", "/response-curves"),
+    ("Scenarios", "/scenarios"),
+    ("Insights", "/insights"),
+    ("Diagnostics", "/diagnostics"),
+)
+EXPORTS = (
+    ("Insights (JSON)", "insights.json"),
+    ("Insights (CSV)", "insights.csv"),
+    ("Insights (TXT)", "insights.txt"),
+    ("Metrics (CSV)", "metrics.csv"),
+    ("Metrics (JSON)", "metrics.json"),
+    ("Report (HTML)", "report.html"),
+)
+
+
+def parse_search(search: str | None) -> dict[str, str]:
+    parsed = parse_qs((search or "").lstrip("?"))
+    return {k: v[0] for k, v in parsed.items() if v and k in ("model", "period")}
+
+
+def view_query(model: str | None, period: str | None) -> str:
+    params = {k: v for k, v in (("model", model), ("period", period)) if v}
+    return ("?" + urlencode(params)) if params else ""
+
+
+def export_href(filename: str, model: str | None, period: str | None) -> str:
+    return f"/export/{filename}{view_query(model, period)}"

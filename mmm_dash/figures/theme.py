@@ -1,0 +1,52 @@
+"""One Plotly template matching the Bootstrap theme (font, colours, grid)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+PALETTE = ("#2a6fdb", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+BASELINE_COLOR = "#adb5bd"
+TEXT = "#212529"
+GRID = "#e9ecef"
+
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font={"family": FONT, "size": 13, "color": TEXT},
+        colorway=list(PALETTE),
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        margin={"l": 56, "r": 16, "t": 36, "b": 44},
+        xaxis={"gridcolor": GRID, "zerolinecolor": GRID, "linecolor": GRID, "automargin": True},
+        yaxis={"gridcolor": GRID, "zerolinecolor": "#ced4da", "linecolor": GRID, "automargin": True},
+        legend={"orientation": "h", "y": -0.18, "x": 0, "bgcolor": "rgba(0,0,0,0)"},
+        hoverlabel={"font": {"family": FONT}},
+        title={"font": {"size": 15}, "x": 0, "xanchor": "left"},
+    )
+)
+pio.templates["mmm"] = TEMPLATE
+
+
+def channel_colors(channels) -> dict[str, str]:
+    return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(channels)}
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def base_figure(height: int = 360, **layout) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(template=TEMPLATE, height=height, **layout)
+    return fig
+
+
+def empty_figure(message: str, height: int = 300) -> go.Figure:
+    fig = base_figure(height)
+    fig.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#6c757d"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

@@ -1,0 +1,1 @@
+"""Saved budget scenarios, per user."""

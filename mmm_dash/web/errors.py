@@ -1,0 +1,49 @@
+"""Errors as one sentence a person can act on: HTML for browsers, JSON for everything else."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request was malformed; please check what you sent.",
+    401: "Sign in required.",
+    403: "You do not have access to this.",
+    404: "Nothing here: check the address.",
+    405: "That method is not allowed here.",
+    413: "The request is too large.",
+    429: "Too many attempts; wait a minute and try again.",
+    500: "Something went wrong on our side; it has been logged.",
+}
+
+
+def wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and not request.path.startswith(("/_dash", "/export/", "/api/"))
+
+
+def render_error(status: int, message: str | None = None):
+    message = message or MESSAGES.get(status, "Request failed.")
+    if wants_html():
+        return render_template("error.html", status=status, message=message), status
+    return jsonify(error=message), status
+
+
+def init_app(server: Flask) -> None:
+    @server.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if exc.code == 429 and request.endpoint == "auth.login":
+            from mmm_dash.auth.forms import LoginForm
+
+            msg = "Too many failed sign-in attempts; wait a minute and try again."
+            return render_template("login.html", form=LoginForm(), next="/", error=msg), 429
+        return render_error(exc.code or 500)
+
+    @server.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
