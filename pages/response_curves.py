@@ -20,6 +20,13 @@ SATURATION_DEFINITION = (
 )
 
 
+def headroom(hist: float, sat: float | None) -> str:
+    if sat is None:
+        return "more than 2x current spend"
+    gap = hist * sat - hist
+    return f"{compact(gap)} more" if gap >= 0 else f"already {compact(-gap)} past it"
+
+
 def efficiency(view: View, channel: str):
     a, info = view.analysis, view.info
     row = a.channel_table().loc[channel]
@@ -30,7 +37,7 @@ def efficiency(view: View, channel: str):
         (info.roi_label, f"{ratio(row.roi_mean)} ({ratio(row.roi_ci_lo)}–{ratio(row.roi_ci_hi)})"),
         ("mROI at current spend", f"{ratio(row.mroi_mean)} ({ratio(row.mroi_ci_lo)}–{ratio(row.mroi_ci_hi)})"),
         ("Saturation point", "beyond 2x current spend" if sat is None else f"{compact(hist * sat)} ({sat:.2f}x)"),
-        ("Headroom to saturation", "–" if sat is None else f"{compact(hist * sat - hist)}"),
+        ("Headroom to saturation", headroom(hist, sat)),
     ]
     return dbc.Row(
         [

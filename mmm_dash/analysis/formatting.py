@@ -31,12 +31,12 @@ def pct(x: float | None, digits: int = 1) -> str:
 
 
 def prob(p: float) -> str:
-    """Posterior probability as a percent; never prints 100% or 0% for a finite sample."""
+    """'= 87%', '> 99%' or '< 1%': a finite sample never proves 100% or 0%."""
     if p >= 0.995:
-        return ">99%"
+        return "> 99%"
     if p <= 0.005:
-        return "<1%"
-    return f"{p * 100:.0f}%"
+        return "< 1%"
+    return f"= {p * 100:.0f}%"
 
 
 def interval(lo: float, hi: float, fmt=ratio) -> str:

@@ -48,7 +48,7 @@ def saturation_multiplier(analysis: PeriodAnalysis, channel: str) -> float | Non
 def _roi_sentence(info: ModelInfo, row, p_above: float) -> str:
     return (
         f"{info.roi_label} {ratio(row.roi_mean)} (90% CI {interval(row.roi_ci_lo, row.roi_ci_hi)}), "
-        f"P({info.roi_label} > 1) = {prob(p_above)}"
+        f"P({info.roi_label} > 1) {prob(p_above)}"
     )
 
 
@@ -76,7 +76,7 @@ def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]
                     channel,
                     f"{channel}: room to grow",
                     f"{channel}: {_roi_sentence(info, row, p_roi)}; mROI {ratio(row.mroi_mean)} "
-                    f"(P(mROI > 1) = {prob(p_mroi)}) is above 1, so more spend still pays.",
+                    f"(P(mROI > 1) {prob(p_mroi)}) is above 1, so more spend still pays.",
                     {**base, "p_roi_above_1": p_roi, "p_mroi_above_1": p_mroi},
                     p_roi,
                     3 + row.mroi_mean,
@@ -95,7 +95,7 @@ def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]
                     channel,
                     f"{channel}: saturated",
                     f"{channel}: {_roi_sentence(info, row, p_roi)}, but mROI is {ratio(row.mroi_mean)} "
-                    f"(P(mROI < 1) = {prob(1 - p_mroi)}): {where}. Hold or trim spend rather than add.",
+                    f"(P(mROI < 1) {prob(1 - p_mroi)}): {where}. Hold or trim spend rather than add.",
                     {**base, "p_mroi_below_1": 1 - p_mroi, "saturation_multiplier": sat if sat else np.nan},
                     1 - p_mroi,
                     2 + (1 - row.mroi_mean),
@@ -108,7 +108,7 @@ def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]
                     "warning",
                     channel,
                     f"{channel}: returns less than it costs",
-                    f"{channel}: {_roi_sentence(info, row, p_roi)}; P({info.roi_label} < 1) = {prob(1 - p_roi)}. "
+                    f"{channel}: {_roi_sentence(info, row, p_roi)}; P({info.roi_label} < 1) {prob(1 - p_roi)}. "
                     f"Its {compact(row.spend)} of spend brings back {compact(row.incremental_outcome_mean)}: "
                     "cut it or change how it is bought.",
                     {**base, "p_roi_below_1": 1 - p_roi},

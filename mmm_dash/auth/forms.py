@@ -8,15 +8,25 @@ from mmm_dash.auth.accounts import MAX_EMAIL, MAX_PASSWORD, MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=MAX_EMAIL)])
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=MAX_EMAIL, message=f"Emails are at most {MAX_EMAIL} characters.")],
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=MAX_EMAIL)])
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=MAX_EMAIL, message=f"Emails are at most {MAX_EMAIL} characters.")],
+    )
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)],
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=f"Passwords need at least {MIN_PASSWORD} characters."),
+            Length(max=MAX_PASSWORD, message=f"Passwords are at most {MAX_PASSWORD} characters."),
+        ],
         description=f"At least {MIN_PASSWORD} characters.",
     )
     confirm = PasswordField(

@@ -1,0 +1,189 @@
+"""Shared fixtures: apps on SQLite (always) and PostgreSQL (when configured), the demo bundle built
+once per machine and cached on disk, and Chromium options for dash[testing]."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_MODEL = ROOT / "data" / "models" / "demo_mmm.pkl"
+# Bundles and fitted test models survive between runs (keys include file hashes and versions).
+TEST_CACHE = Path(os.environ.get("MMM_TEST_CACHE_DIR", ROOT / "tests" / ".model-cache"))
+SECRET = "test-secret-key-0123456789abcdef"
+
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
+)
+
+
+def pytest_setup_options():
+    """dash[testing] builds its Chrome driver from these options (Debian's chromium)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    return options
+
+
+def pytest_collection_modifyitems(config, items):
+    browser_available = Path("/usr/bin/chromium").exists() and shutil.which("chromedriver")
+    if browser_available or os.environ.get("MMM_REQUIRE_BROWSER"):
+        return
+    skip = pytest.mark.skip(reason="no Chromium/chromedriver installed (apt-get install chromium chromium-driver)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+# -- databases ---------------------------------------------------------------------------------
+def _postgres_url() -> str | None:
+    return os.environ.get("MMM_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    url = _postgres_url()
+    if not url:
+        pytest.skip("PostgreSQL tests need MMM_TEST_POSTGRES_URL")
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+    except Exception as exc:
+        if os.environ.get("MMM_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL at {url} is unreachable and MMM_REQUIRE_POSTGRES=1: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    return url
+
+
+@pytest.fixture()
+def postgres_database(postgres_admin_url):
+    """A fresh, empty database on the server, dropped afterwards."""
+    import sqlalchemy as sa
+
+    name = f"mmm_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(postgres_admin_url).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return request.getfixturevalue("postgres_database")
+
+
+# -- models and bundles ------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def demo_model_dir(tmp_path_factory) -> Path:
+    """A MODEL_DIR holding only the committed demo model."""
+    model_dir = tmp_path_factory.mktemp("models")
+    shutil.copy2(DEMO_MODEL, model_dir / DEMO_MODEL.name)
+    return model_dir
+
+
+@pytest.fixture(scope="session")
+def demo_cache_dir(demo_model_dir) -> Path:
+    """CACHE_DIR with the demo bundle built (once per machine: Meridian runs only on a miss)."""
+    from mmm_dash.catalog import ModelCatalog
+
+    catalog = ModelCatalog(demo_model_dir, TEST_CACHE / "cache")
+    state = catalog.build("demo_mmm")
+    assert state.status == "ready", state.message
+    return TEST_CACHE / "cache"
+
+
+@pytest.fixture(scope="session")
+def demo_bundle(demo_model_dir, demo_cache_dir):
+    from mmm_dash.catalog import ModelCatalog
+
+    return ModelCatalog(demo_model_dir, demo_cache_dir).bundle("demo_mmm")
+
+
+# -- apps --------------------------------------------------------------------------------------
+def make_app(database_url: str, model_dir: Path, cache_dir: Path, **extra):
+    from flask_migrate import upgrade
+
+    from mmm_dash import create_app
+
+    overrides = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "MODEL_DIR": str(model_dir),
+        "CACHE_DIR": str(cache_dir),
+        "ENVIRONMENT": "development",
+        "BACKGROUND_BUNDLES": "0",
+        **extra,
+    }
+    app = create_app(overrides)
+    with app.server.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    return app
+
+
+@pytest.fixture()
+def app(database_url, demo_model_dir, demo_cache_dir):
+    app = make_app(database_url, demo_model_dir, demo_cache_dir)
+    yield app
+    from mmm_dash.extensions import db
+
+    with app.server.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def client(app):
+    return app.server.test_client()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def create_user(app, email="analyst@example.com", password="correct-horse", role="analyst"):
+    from mmm_dash.auth import accounts
+
+    with app.server.app_context():
+        accounts.create_user(email, password, role)
+    return email, password
+
+
+def login(client, email, password, next_path=None):
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    if next_path:
+        data["next"] = next_path
+    return client.post("/login", data=data)
+
+
+@pytest.fixture()
+def signed_in(app, client):
+    email, password = create_user(app)
+    response = login(client, email, password)
+    assert response.status_code == 302
+    return client

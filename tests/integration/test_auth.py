@@ -1,0 +1,202 @@
+"""Accounts through the real HTTP forms, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from tests.conftest import create_user, csrf_token, login
+
+
+def test_login_page_renders_form_with_csrf(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert 'name="csrf_token"' in page.text and 'name="email"' in page.text
+
+
+def test_login_success_redirects_to_next_and_records_last_login(app, client):
+    email, password = create_user(app)
+    response = login(client, email, password, next_path="/roi?period=2024")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/roi?period=2024"
+    from mmm_dash.auth.accounts import find_user
+
+    with app.server.app_context():
+        assert find_user(email).last_login_at is not None
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "/\\evil"])
+def test_next_only_follows_local_paths(app, client, target):
+    email, password = create_user(app)
+    response = login(client, email, password, next_path=target)
+    assert response.headers["Location"] == "/"
+
+
+def test_email_is_case_insensitive(app, client):
+    create_user(app, email="Mixed.Case@Example.com")
+    assert login(client, "mixed.case@example.COM", "correct-horse").status_code == 302
+
+
+def test_wrong_email_and_wrong_password_give_the_same_message(app, client):
+    email, _ = create_user(app)
+    wrong_password = login(client, email, "nope-nope-nope")
+    wrong_email = login(client, "nobody@example.com", "correct-horse")
+    assert wrong_password.status_code == wrong_email.status_code == 401
+    assert "Wrong email or password." in wrong_password.text
+    assert "Wrong email or password." in wrong_email.text
+
+
+def test_inactive_user_cannot_sign_in(app, client):
+    from mmm_dash.auth.accounts import find_user
+    from mmm_dash.extensions import db
+
+    email, password = create_user(app)
+    with app.server.app_context():
+        find_user(email).active = False
+        db.session.commit()
+    assert login(client, email, password).status_code == 401
+
+
+def test_login_is_rate_limited_after_five_failures_per_email(app, client):
+    email, password = create_user(app)
+    for _ in range(5):
+        assert login(client, email, "wrong-password").status_code == 401
+    blocked = login(client, email, password)
+    assert blocked.status_code == 429
+    assert "Too many failed sign-in attempts" in blocked.text
+
+
+def test_successful_logins_do_not_count_against_the_limit(app, client):
+    email, password = create_user(app)
+    for _ in range(7):
+        assert login(client, email, password).status_code == 302
+        client.post("/logout")
+
+
+def test_missing_or_wrong_csrf_token_is_400(app, client):
+    email, password = create_user(app)
+    missing = client.post("/login", data={"email": email, "password": password})
+    wrong = client.post("/login", data={"email": email, "password": password, "csrf_token": "forged"})
+    assert missing.status_code == wrong.status_code == 400
+    assert "form expired" in missing.text
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"email": "a" * 250 + "@x.io", "password": "longenough"},
+        {"email": "ok@example.com", "password": "p" * 1025},
+        {"email": "", "password": ""},
+        {"unexpected": "field"},
+    ],
+)
+def test_malformed_login_posts_are_400_not_500(client, form):
+    response = client.post("/login", data={**form, "csrf_token": csrf_token(client)})
+    assert response.status_code == 400
+
+
+def test_register_signs_in_as_analyst_and_lands_on_dashboard(app, client):
+    data = {
+        "email": "New@Example.com",
+        "password": "longenough",
+        "confirm": "longenough",
+        "csrf_token": csrf_token(client, "/register"),
+    }
+    response = client.post("/register", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/_dash-layout").status_code == 200  # signed in
+    from mmm_dash.auth.accounts import find_user
+
+    with app.server.app_context():
+        user = find_user("new@example.com")
+        assert user.role == "analyst" and user.email == "new@example.com"
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "confirm", "message"),
+    [
+        ("x@example.com", "short", "short", "at least 8"),
+        ("not-an-email", "longenough", "longenough", "not a valid email"),
+        ("x@example.com", "longenough", "different1", "do not match"),
+        ("x" * 250 + "@example.com", "longenough", "longenough", "254"),
+    ],
+)
+def test_register_rejects_bad_fields_with_a_message(client, email, password, confirm, message):
+    data = {"email": email, "password": password, "confirm": confirm, "csrf_token": csrf_token(client, "/register")}
+    response = client.post("/register", data=data)
+    assert response.status_code == 400
+    assert message in response.text
+
+
+def test_duplicate_registration_is_refused_with_reason(app, client):
+    create_user(app, email="taken@example.com")
+    data = {
+        "email": "TAKEN@example.com",
+        "password": "longenough",
+        "confirm": "longenough",
+        "csrf_token": csrf_token(client, "/register"),
+    }
+    response = client.post("/register", data=data)
+    assert response.status_code == 409
+    assert "already exists" in response.text
+
+
+def test_concurrent_registrations_leave_exactly_one_account(app):
+    from sqlalchemy import func, select
+
+    from mmm_dash.auth.models import User
+    from mmm_dash.extensions import db
+
+    clients = [app.server.test_client() for _ in range(6)]
+    tokens = [csrf_token(c, "/register") for c in clients]
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def register(c, token):
+        barrier.wait()
+        r = c.post(
+            "/register",
+            data={"email": "race@example.com", "password": "longenough", "confirm": "longenough", "csrf_token": token},
+        )
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=register, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses).count(302) == 1
+    assert all(s in (302, 409) for s in statuses)
+    with app.server.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "race@example.com")) == 1
+
+
+def test_logout_ends_the_session(signed_in):
+    assert signed_in.get("/_dash-layout").status_code == 200
+    assert signed_in.post("/logout").status_code == 302
+    assert signed_in.get("/_dash-layout").status_code == 401
+
+
+def test_session_cookie_flags(app, client):
+    email, password = create_user(app)
+    cookie = login(client, email, password).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_session_expires_after_idle_minutes(app, client):
+    assert app.server.permanent_session_lifetime.total_seconds() == 30 * 60
+    email, password = create_user(app)
+    cookie = login(client, email, password).headers["Set-Cookie"]
+    assert "Expires=" in cookie
+
+
+def test_session_survives_a_restart_with_the_same_secret(app, client, database_url, demo_model_dir, demo_cache_dir):
+    from tests.conftest import make_app
+
+    email, password = create_user(app)
+    login(client, email, password)
+    cookie = client.get_cookie("mmm_session").value
+    restarted = make_app(database_url, demo_model_dir, demo_cache_dir).server.test_client()
+    restarted.set_cookie("mmm_session", cookie)
+    assert restarted.get("/_dash-layout").status_code == 200
