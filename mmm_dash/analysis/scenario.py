@@ -196,20 +196,36 @@ class ScenarioModel:
         lower, upper = self._check_bounds(lower, upper)
         step = max((upper.sum() - lower.sum()) / STEPS, 1e-9)
         rate, owners, sizes = self._greedy_order(lower, upper, step)
-        spend = lower.copy()
-        outcome = float(self.expected_outcome(lower).sum())
-        total = float(lower.sum())
-        for r, i, size in zip(rate, owners, sizes, strict=True):
-            if target_mroi is not None and r < target_mroi:
-                break
-            if target_roi is not None and total + size > 0 and (outcome + r * size) / (total + size) < target_roi:
-                break
-            spend[i] += size
-            outcome += r * size
-            total += size
-        if target_roi is not None and total > 0 and self.expected_outcome(spend).sum() / total < target_roi - 1e-9:
-            raise ScenarioError(f"No budget within the bounds reaches a total ROI of {target_roi:g}.")
-        return spend
+        base_outcome, base_spend = float(self.expected_outcome(lower).sum()), float(lower.sum())
+        if target_mroi is not None:
+            steps = int(np.sum(rate >= target_mroi))  # rates are sorted: stop at the first step below target
+        else:
+            cum_spend = base_spend + np.cumsum(sizes)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                meets = (base_outcome + np.cumsum(rate * sizes)) / cum_spend >= target_roi
+            steps = int(np.argmin(meets)) if not meets.all() else len(meets)
+
+        def allocation(k: int) -> np.ndarray:
+            spend = lower.copy()
+            np.add.at(spend, owners[:k], sizes[:k])
+            return np.minimum(spend, upper)
+
+        if target_roi is not None:
+            # The envelope can promise more than an S-shaped curve gives mid-way: back off until the
+            # real curves meet the target (largest prefix that does, by bisection).
+            def real_roi(k: int) -> float:
+                spend = allocation(k)
+                return float(self.expected_outcome(spend).sum() / spend.sum()) if spend.sum() > 0 else np.inf
+
+            lo, hi = 0, steps
+            if real_roi(hi) < target_roi:
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    lo, hi = (mid, hi) if real_roi(mid) >= target_roi else (lo, mid)
+                steps = lo
+            if real_roi(steps) < target_roi or allocation(steps).sum() <= 0:
+                raise ScenarioError(f"No budget within the bounds reaches a total ROI of {target_roi:g}.")
+        return allocation(steps)
 
 
 def _concave_envelope_gains(x: np.ndarray, y: np.ndarray) -> np.ndarray:

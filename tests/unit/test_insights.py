@@ -1,0 +1,80 @@
+"""Insights are a pure function of the bundle: rules checked on known cases and on the demo."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mmm_dash.analysis.insights import build_insights, saturation_multiplier
+from tests.unit.synthetic import four_channel_case, info
+
+
+@pytest.fixture()
+def insights():
+    return build_insights(info(), four_channel_case())
+
+
+def by_id(insights):
+    return {i.id: i for i in insights}
+
+
+def test_strong_channel_is_an_opportunity_with_numbers(insights):
+    strong = by_id(insights)["scale-Strong"]
+    assert strong.kind == "opportunity" and strong.probability > 0.99
+    assert "P(ROI > 1) > 99%" in strong.text and "mROI 1.6" in strong.text
+
+
+def test_saturated_channel_is_flagged_with_where(insights):
+    saturated = by_id(insights)["saturated-Saturated"]
+    assert saturated.kind == "warning"
+    assert "mROI is 0.5" in saturated.text and "x of current spend" in saturated.text
+
+
+def test_unprofitable_channel_is_flagged(insights):
+    loser = by_id(insights)["unprofitable-Loser"]
+    assert "P(ROI < 1) > 99%" in loser.text
+
+
+def test_wide_interval_is_too_uncertain(insights):
+    assert by_id(insights)["uncertain-Noisy"].kind == "caution"
+    assert "uncertain-Strong" not in by_id(insights)
+
+
+def test_reallocation_uses_meridian_optimization(insights):
+    realloc = by_id(insights)["reallocate-budget"]
+    assert realloc.numbers["outcome_gain"] == pytest.approx(8.35 - 7.5)
+    assert "Increase Strong" in by_id(insights)["move-Strong"].title
+
+
+def test_every_insight_states_numbers(insights):
+    for insight in insights:
+        assert insight.numbers, insight.id
+        assert re.search(r"\d", insight.text), insight.id
+
+
+def test_non_revenue_models_speak_in_cost_per_kpi():
+    out = build_insights(info(has_revenue=False), four_channel_case())
+    assert not any(i.id.startswith(("scale-", "saturated-", "unprofitable-")) for i in out)
+    assert any(i.id.startswith("cpik-") for i in out)
+
+
+def test_saturation_point_definition():
+    analysis = four_channel_case()
+    # Saturated: 250 * x / (x + 0.3) at spend 100x -> slope below 1 early; Strong stays above 1 longer.
+    assert saturation_multiplier(analysis, "Saturated") < saturation_multiplier(analysis, "Strong")
+
+
+def test_demo_insights_quote_the_bundle(demo_bundle):
+    analysis = demo_bundle.period("all")
+    out = build_insights(demo_bundle.info, analysis)
+    assert out[0].id in {"portfolio", "reallocate-budget"}
+    table = analysis.channel_table()
+    for insight in out:
+        if insight.id.startswith("scale-"):
+            row = table.loc[insight.channel]
+            assert f"ROI {row.roi_mean:.2f}" in insight.text
+            assert f"{row.roi_ci_lo:.2f}–{row.roi_ci_hi:.2f}" in insight.text
+            assert insight.probability == pytest.approx(analysis.prob_roi_above(insight.channel))
+    best = table.roi_mean.idxmax()
+    assert f"Highest ROI: {best}" in next(i for i in out if i.id == "portfolio").text

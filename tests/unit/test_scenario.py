@@ -1,0 +1,119 @@
+"""The fast budget optimizer and what-if evaluation."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from mmm_dash.analysis.scenario import ScenarioError, ScenarioModel
+from tests.unit.synthetic import curve_set
+
+
+@pytest.fixture()
+def model():
+    curves = curve_set(["A", "B", "C"], [100.0, 200.0, 50.0], [(400, 0.8), (300, 1.5), (90, 0.4, 2.0)])
+    return ScenarioModel(curves)
+
+
+def test_fixed_budget_is_spent_exactly_within_bounds(model):
+    lower, upper = model.default_bounds()
+    for budget in (lower.sum(), 330.0, 350.0, 400.0, upper.sum()):
+        spend = model.optimize_fixed(budget, lower, upper)
+        assert spend.sum() == pytest.approx(budget, rel=1e-9)
+        assert np.all(spend >= lower - 1e-9) and np.all(spend <= upper + 1e-9)
+
+
+def test_optimum_beats_every_feasible_grid_allocation(model):
+    lower, upper = model.default_bounds()
+    budget = 350.0
+    best = model.expected_outcome(model.optimize_fixed(budget, lower, upper)).sum()
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        w = rng.dirichlet(np.ones(3))
+        candidate = lower + w * (budget - lower.sum())
+        if np.all(candidate <= upper):
+            assert model.expected_outcome(candidate).sum() <= best * (1 + 1e-4)
+
+
+def test_outcome_is_monotone_in_budget(model):
+    lower, upper = model.historical_spend * 0.0, model.historical_spend * 2
+    outcomes = [model.expected_outcome(model.optimize_fixed(b, lower, upper)).sum() for b in np.linspace(0, 700, 15)]
+    assert all(b >= a - 1e-9 for a, b in zip(outcomes, outcomes[1:], strict=False))
+
+
+def test_s_shaped_curve_is_handled(model):
+    # C has a Hill slope of 2 (S-shaped): with a large budget it should still be used sensibly.
+    spend = model.optimize_fixed(500.0, np.zeros(3), model.historical_spend * 2)
+    assert spend.sum() == pytest.approx(500.0)
+
+
+def test_flexible_budget_with_target_mroi_stops_where_next_step_pays_less(model):
+    lower, upper = np.zeros(3), model.historical_spend * 2
+    spend = model.optimize_flexible(lower, upper, target_mroi=1.0)
+    step = 1.0
+    for i in range(3):
+        if spend[i] + step <= upper[i]:
+            bumped = spend.copy()
+            bumped[i] += step
+            gain = model.expected_outcome(bumped).sum() - model.expected_outcome(spend).sum()
+            assert gain / step < 1.05
+
+
+def test_flexible_budget_with_target_roi_meets_it(model):
+    lower, upper = np.zeros(3), model.historical_spend * 2
+    spend = model.optimize_flexible(lower, upper, target_roi=1.5)
+    assert model.expected_outcome(spend).sum() / spend.sum() >= 1.5 - 1e-6
+    higher = model.optimize_flexible(lower, upper, target_roi=3.0)
+    assert higher.sum() < spend.sum()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: m.optimize_fixed(-1.0), "non-negative"),
+        (lambda m: m.optimize_fixed(10.0, *m.default_bounds()), "below the sum of the lower bounds"),
+        (lambda m: m.optimize_fixed(10_000.0, np.zeros(3), m.historical_spend * 2), "above the sum of the upper"),
+        (lambda m: m.optimize_fixed(300.0, [50, 50, 50], [10, 300, 100]), "lower bound is above the upper"),
+        (lambda m: m.optimize_fixed(300.0, [-5, 0, 0], [100, 300, 100]), "cannot be negative"),
+        (lambda m: m.evaluate([-1, 0, 0]), "cannot be negative"),
+        (lambda m: m.evaluate([1000, 0, 0]), "2x historical spend"),
+        (lambda m: m.optimize_flexible(np.zeros(3), m.historical_spend), "either a target"),
+    ],
+)
+def test_bad_inputs_give_one_sentence(model, call, message):
+    with pytest.raises(ScenarioError, match=message):
+        call(model)
+
+
+def test_interval_of_total_comes_from_draws_not_sums_of_intervals(model):
+    outcome = model.evaluate(model.historical_spend)
+    assert outcome.total_mean == pytest.approx(outcome.outcome_mean.sum())
+    summed_width = (outcome.outcome_ci_hi - outcome.outcome_ci_lo).sum()
+    assert outcome.total_ci_hi - outcome.total_ci_lo < summed_width  # correlated draws, not added intervals
+    assert outcome.total_ci_lo < outcome.total_mean < outcome.total_ci_hi
+
+
+def test_demo_optimizer_reaches_meridian_and_is_fast(demo_bundle):
+    """>= 99% of Meridian's BudgetOptimizer outcome at 0.8x, 1x and 1.2x budget, every period."""
+    for key, analysis in demo_bundle.periods.items():
+        model = ScenarioModel(analysis.curves)
+        for factor, meridian in analysis.optimizations.items():
+            start = time.perf_counter()
+            spend = model.optimize_fixed(meridian.budget, meridian.lower_bound, meridian.upper_bound)
+            elapsed = time.perf_counter() - start
+            ours = model.expected_outcome(spend).sum()
+            assert ours >= 0.99 * meridian.total_optimal_outcome, (key, factor)
+            assert spend.sum() == pytest.approx(meridian.budget, rel=1e-9)
+            assert elapsed < 1.0  # the 100 ms goal itself is measured by `python -m mmm_dash bench`
+
+
+def test_demo_curves_reproduce_meridian_at_historical_spend(demo_bundle):
+    """At 1x spend the curves' mean equals Meridian's incremental outcome per channel."""
+    analysis = demo_bundle.period("all")
+    model = ScenarioModel(analysis.curves)
+    ours = model.expected_outcome(analysis.curves.historical_spend)
+    table = analysis.channel_table()
+    np.testing.assert_allclose(ours, table.incremental_outcome_mean.values, rtol=1e-6)
+    np.testing.assert_allclose(analysis.curves.historical_spend, table.spend.values, rtol=1e-9)
