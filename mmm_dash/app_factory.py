@@ -85,6 +85,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     from mmm_dash.auth.routes import bp as auth_bp
     from mmm_dash.dashboard.shell import register_shell
     from mmm_dash.exports.routes import bp as export_bp
+    from mmm_dash.scenarios.routes import bp as scenario_bp
     from mmm_dash.web import errors, guard, health, request_log
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -95,6 +96,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.register_blueprint(auth_bp)
     server.register_blueprint(health.bp)
     server.register_blueprint(export_bp)
+    server.register_blueprint(scenario_bp)
 
     # Page modules register their callbacks globally when Dash imports them; a new app owns only
     # its own pages' callbacks, not leftovers of an app built earlier in this process (tests).

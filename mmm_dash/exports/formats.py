@@ -123,7 +123,7 @@ def insights_document(bundle: Bundle, analysis: PeriodAnalysis, insights: list[I
     )
 
 
-def _csv(rows: list[list]) -> str:
+def csv_text(rows: list[list]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for row in rows:
@@ -133,7 +133,7 @@ def _csv(rows: list[list]) -> str:
 
 def metrics_csv(analysis: PeriodAnalysis) -> str:
     table = channel_metrics(analysis)
-    return _csv([list(table.columns)] + [[*r] for r in table.itertuples(index=False)])
+    return csv_text([list(table.columns)] + [[*r] for r in table.itertuples(index=False)])
 
 
 def insights_csv(insights: list[Insight]) -> str:
@@ -152,7 +152,7 @@ def insights_csv(insights: list[Insight]) -> str:
                 json.dumps(clean(i.numbers), sort_keys=True),
             ]
         )
-    return _csv(rows)
+    return csv_text(rows)
 
 
 def insights_text(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight]) -> str:

@@ -24,12 +24,12 @@ MIME = {
 FILES = ("insights.json", "insights.csv", "insights.txt", "metrics.csv", "metrics.json", "report.html")
 
 
-def _safe(part: str) -> str:
+def safe_filename_part(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", part)[:80] or "model"
 
 
 def _attachment(body: str, kind: str, ext: str, model: str, period: str) -> Response:
-    name = f"mmm-{_safe(model)}-{_safe(period)}-{dt.date.today().isoformat()}-{kind}.{ext}"
+    name = f"mmm-{safe_filename_part(model)}-{safe_filename_part(period)}-{dt.date.today().isoformat()}-{kind}.{ext}"
     return Response(
         body,
         mimetype=MIME[ext].split(";")[0],
