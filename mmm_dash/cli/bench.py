@@ -1,3 +1,189 @@
-"""Benchmark (filled in below)."""
+"""`bench`: the performance goals, measured (not asserted by timed tests)."""
 
-COMMANDS = []
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+from mmm_dash.cli.common import fail, server_context
+
+WEB_READY_TARGET_S, WEB_RSS_TARGET_MB, BUILD_OVERHEAD_TARGET, OPTIMIZE_TARGET_MS = 2.0, 300.0, 1.5, 100.0
+
+# A fresh web process: build the app, read the cached bundle, render a page. Prints seconds and peak RSS.
+WEB_PROBE = """
+import json, resource, sys, time
+start = time.perf_counter()
+from mmm_dash import create_app
+app = create_app({"MODEL_DIR": sys.argv[1], "CACHE_DIR": sys.argv[2], "BACKGROUND_BUNDLES": "0"})
+catalog = app.server.extensions["mmm_dash"].models
+bundle = catalog.bundle(sys.argv[3])
+import dash
+with app.server.test_request_context("/"):
+    next(p for p in dash.page_registry.values() if p["path"] == "/")["layout"](model=sys.argv[3])
+heavy = [m for m in ("tensorflow", "jax", "meridian") if m in sys.modules]
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "heavy": heavy}))
+"""
+
+# A fresh process that does it the slow way: import Meridian and unpickle the model file.
+MERIDIAN_PROBE = """
+import json, resource, sys, time, warnings
+warnings.simplefilter("ignore")
+start = time.perf_counter()
+from meridian.model import model
+mmm = model.load_mmm(sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - start,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _probe(code: str, *args: str) -> dict:
+    env_flags = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, **env_flags},
+    )
+    if result.returncode != 0:
+        fail(f"probe failed: {result.stderr.strip().splitlines()[-1] if result.stderr else result.returncode}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _line(label: str, value: str, target: str = "", ok: bool | None = None) -> None:
+    mark = "" if ok is None else ("  OK" if ok else "  MISSED")
+    click.echo(f"  {label:<44}{value:>16}   {target}{mark}")
+
+
+@click.command("bench")
+@click.option("--model", "name", default=None, help="Model name in MODEL_DIR [default: the demo or first model].")
+@click.option(
+    "--rebuild/--no-rebuild",
+    default=True,
+    show_default=True,
+    help="Build the bundle afresh in a scratch cache to time it (about two minutes for the demo).",
+)
+@click.option("--repeats", default=50, show_default=True, help="Optimizer runs to time.")
+@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
+def bench(name: str | None, rebuild: bool, repeats: int, json_out: Path | None) -> None:
+    """Measure bundle build cost, web start-up from the cache, and optimizer speed vs Meridian."""
+    from mmm_dash.analysis.scenario import ScenarioModel
+    from mmm_dash.catalog import ModelCatalog
+
+    with server_context() as server:
+        settings = server.extensions["mmm_dash"].settings
+        catalog: ModelCatalog = server.extensions["mmm_dash"].models
+        entry = catalog.entry(name)
+        if entry is None:
+            fail(f"no model {name or ''} in {catalog.model_dir}; run `python -m mmm_dash demo-model`.")
+    figures: dict = {"model": entry.name}
+    click.echo(f"mmm-dash bench · model {entry.name} ({entry.size / 1e6:.1f} MB)")
+
+    click.echo("\nBundle build (all Meridian analyses, once per model file)")
+    if rebuild:
+        with tempfile.TemporaryDirectory() as scratch:
+            state = ModelCatalog(catalog.model_dir, Path(scratch)).build(entry.name)
+            if state.status != "ready":
+                fail(state.message)
+            timings = state.bundle.timings
+    else:
+        state = catalog.build(entry.name)
+        if state.status != "ready":
+            fail(state.message)
+        timings = state.bundle.timings
+    overhead = timings["build_seconds"] / timings["meridian_seconds"]
+    figures.update(
+        build_seconds=timings["build_seconds"], meridian_seconds=timings["meridian_seconds"], build_overhead=overhead
+    )
+    _line("build time", f"{timings['build_seconds']:.1f} s")
+    _line("of which inside Meridian calls", f"{timings['meridian_seconds']:.1f} s")
+    _line(
+        "build / Meridian calls",
+        f"{overhead:.3f}x",
+        f"target <= {BUILD_OVERHEAD_TARGET}x",
+        overhead <= BUILD_OVERHEAD_TARGET,
+    )
+
+    state = catalog.build(entry.name)  # make sure the real cache holds it for the web probe
+    bundle = state.bundle
+    click.echo("\nFresh process start-up")
+    web = _probe(WEB_PROBE, str(settings.MODEL_DIR), str(settings.CACHE_DIR), entry.name)
+    meridian = _probe(MERIDIAN_PROBE, str(entry.path))
+    figures.update(
+        web_ready_seconds=web["seconds"],
+        web_rss_mb=web["rss_mb"],
+        web_heavy_modules=web["heavy"],
+        meridian_ready_seconds=meridian["seconds"],
+        meridian_rss_mb=meridian["rss_mb"],
+    )
+    _line(
+        "web process, cached bundle: ready",
+        f"{web['seconds']:.2f} s",
+        f"target <= {WEB_READY_TARGET_S} s",
+        web["seconds"] <= WEB_READY_TARGET_S,
+    )
+    _line(
+        "web process, cached bundle: peak RSS",
+        f"{web['rss_mb']:.0f} MB",
+        f"target <= {WEB_RSS_TARGET_MB:.0f} MB",
+        web["rss_mb"] <= WEB_RSS_TARGET_MB,
+    )
+    _line("web process imported TF/JAX/Meridian", ", ".join(web["heavy"]) or "none", "", not web["heavy"])
+    _line("import Meridian + load model file", f"{meridian['seconds']:.2f} s")
+    _line("  peak RSS", f"{meridian['rss_mb']:.0f} MB")
+    _line("speed-up (Meridian / web)", f"{meridian['seconds'] / web['seconds']:.1f}x")
+    _line("memory ratio (Meridian / web)", f"{meridian['rss_mb'] / web['rss_mb']:.1f}x")
+
+    click.echo("\nBudget optimization, historical budget, whole range (same bounds as Meridian)")
+    analysis = bundle.period("all")
+    start = time.perf_counter()
+    model = ScenarioModel(analysis.curves)
+    prepare_ms = (time.perf_counter() - start) * 1000
+    rows = []
+    for factor, meridian_result in analysis.optimizations.items():
+        runs = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            spend = model.optimize_fixed(
+                meridian_result.budget, meridian_result.lower_bound, meridian_result.upper_bound
+            )
+            runs.append((time.perf_counter() - t0) * 1000)
+        ours_ms = statistics.median(runs)
+        share = model.expected_outcome(spend).sum() / meridian_result.total_optimal_outcome
+        rows.append(
+            {
+                "budget_factor": factor,
+                "ours_ms_median": ours_ms,
+                "ours_ms_max": max(runs),
+                "meridian_ms": meridian_result.meridian_seconds * 1000,
+                "outcome_vs_meridian": share,
+            }
+        )
+        _line(
+            f"{factor:.1f}x budget: ours (median of {repeats})",
+            f"{ours_ms:.1f} ms",
+            f"target <= {OPTIMIZE_TARGET_MS:.0f} ms",
+            ours_ms <= OPTIMIZE_TARGET_MS,
+        )
+        _line("  Meridian BudgetOptimizer, same problem", f"{meridian_result.meridian_seconds * 1000:.0f} ms")
+        _line("  speed-up", f"{meridian_result.meridian_seconds * 1000 / ours_ms:.0f}x")
+        _line("  expected outcome vs Meridian's optimum", f"{share:.2%}", "target >= 99%", share >= 0.99)
+    _line("curve preparation (once per model/period)", f"{prepare_ms:.1f} ms")
+    figures["optimizer"] = rows
+    figures["curve_preparation_ms"] = prepare_ms
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=2) + "\n")
+        click.echo(f"\nwrote {json_out}")
+
+
+COMMANDS = [bench]

@@ -295,6 +295,8 @@ def build_bundle(
     build_start = time.perf_counter()
     clock = _Clock()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    # Meridian warns on every spend lookup of a model without R&F channels; it is not actionable here.
+    warnings.filterwarnings("ignore", message="Requested spends for paid media channels with R&F data")
     info = model_info(mmm, name, file_name, sha256, meridian_version)
     use_kpi = not info.has_revenue
     with clock.meridian_call():

@@ -1,0 +1,114 @@
+"""Any real Meridian model, not only the demo: national and geo, with and without reach & frequency,
+organic media and non-media treatments, revenue and non-revenue KPIs (with and without revenue per KPI)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from mmm_dash.analysis.insights import build_insights
+from mmm_dash.analysis.scenario import ScenarioModel
+from mmm_dash.catalog import ModelCatalog
+from mmm_dash.exports import formats
+from tests.conftest import TEST_CACHE
+from tests.model.shapes import SHAPES, fitted_model_path
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=sorted(SHAPES))
+def shape_bundle(request, tmp_path_factory):
+    shape = request.param
+    model_path = fitted_model_path(shape, TEST_CACHE)
+    model_dir = tmp_path_factory.mktemp(f"models-{shape}")
+    shutil.copy2(model_path, model_dir / f"{shape}.pkl")
+    catalog = ModelCatalog(model_dir, TEST_CACHE / "cache")
+    state = catalog.build(shape)
+    assert state.status == "ready", state.message
+    return shape, model_dir, state.bundle
+
+
+def test_model_info_matches_the_shape(shape_bundle):
+    shape, _dir, bundle = shape_bundle
+    info = bundle.info
+    if shape == "national_revenue":
+        assert info.is_national and info.kpi_type == "revenue" and info.has_revenue
+        assert info.paid_channels == ("TV", "Paid Search", "Social")
+    elif shape == "geo_rf_no_revenue":
+        assert not info.is_national and info.n_geos == 3
+        assert info.rf_channels == ("Connected TV",) and not info.has_revenue
+        assert info.roi_label != "ROI"
+    else:
+        assert info.organic_media_channels == ("Newsletter",) and info.non_media_channels == ("promotion",)
+        assert info.kpi_type == "non_revenue" and info.has_revenue
+
+
+def test_bundle_holds_every_section(shape_bundle):
+    shape, _dir, bundle = shape_bundle
+    assert list(bundle.periods)[0] == "all" and "last52" in bundle.periods
+    for analysis in bundle.periods.values():
+        table = analysis.channel_table()
+        assert list(table.index) == list(bundle.info.paid_channels)
+        assert np.all(table.roi_ci_lo <= table.roi_mean) and np.all(table.roi_mean <= table.roi_ci_hi)
+        curves = analysis.curves
+        assert curves.mean.shape == (len(bundle.info.paid_channels), 41)
+        assert np.all(np.diff(curves.mean, axis=1) >= -1e-6 * np.abs(curves.mean).max())  # monotone
+        assert set(analysis.optimizations) == {0.8, 1.0, 1.2}
+    if shape == "geo_rf_no_revenue":
+        assert "Connected TV" in bundle.period("all").optimal_frequency.index
+    if shape == "geo_organic_non_media":
+        assert {"Newsletter", "promotion"} <= set(bundle.period("all").non_paid.index)
+    assert len(bundle.rhat) > 0 and len(bundle.over_time) > 0
+
+
+def test_fast_optimizer_matches_meridian_on_every_shape(shape_bundle):
+    _shape, _dir, bundle = shape_bundle
+    analysis = bundle.period("all")
+    model = ScenarioModel(analysis.curves)
+    for factor, meridian in analysis.optimizations.items():
+        spend = model.optimize_fixed(meridian.budget, meridian.lower_bound, meridian.upper_bound)
+        assert model.expected_outcome(spend).sum() >= 0.99 * meridian.total_optimal_outcome, factor
+
+
+def test_insights_and_exports_work_on_every_shape(shape_bundle):
+    _shape, _dir, bundle = shape_bundle
+    analysis = bundle.period("all")
+    insights = build_insights(bundle.info, analysis)
+    assert insights and all(i.numbers for i in insights)
+    assert formats.metrics_document(bundle, analysis)["channels"]
+    assert "Per-channel metrics" in formats.report_html(bundle, analysis, insights)
+    assert bundle.info.name in formats.inspect_text(bundle, analysis)
+
+
+def test_curves_equal_meridians_response_curves(shape_bundle):
+    """The bundle keeps per-draw curves; their summary is exactly Meridian's response_curves."""
+    from meridian.analysis import analyzer
+
+    from mmm_dash.modeling.loading import load_model
+
+    shape, model_dir, bundle = shape_bundle
+    mmm = load_model(model_dir / f"{shape}.pkl", model_dir)
+    curves = bundle.period("all").curves
+    use_kpi = not bundle.info.has_revenue
+    ds = analyzer.Analyzer(mmm).response_curves(spend_multipliers=[0.5, 1.0, 1.5], use_kpi=use_kpi)
+    for j, mult in enumerate([0.5, 1.0, 1.5]):
+        k = int(np.argmin(np.abs(curves.multipliers - mult)))
+        expected = ds["incremental_outcome"].sel(metric="mean").values[j]
+        np.testing.assert_allclose(curves.mean[:, k], expected, rtol=1e-6)
+
+
+def test_pages_render_for_every_shape(shape_bundle, tmp_path):
+    import json
+
+    import dash
+    import plotly
+
+    from tests.conftest import make_app
+
+    shape, model_dir, _bundle = shape_bundle
+    app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", model_dir, TEST_CACHE / "cache")
+    with app.server.test_request_context("/"):
+        for page in dash.page_registry.values():
+            json.dumps(page["layout"](model=shape, period="all"), cls=plotly.utils.PlotlyJSONEncoder)
