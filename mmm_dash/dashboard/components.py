@@ -21,7 +21,7 @@ def page_header(title: str, subtitle: str | None = None, right=None):
                 ],
                 md=True,
             ),
-            dbc.Col(right, md="auto", className="d-flex align-items-center gap-2") if right else None,
+            dbc.Col(right, md="auto", className="d-flex align-items-center gap-2") if right is not None else None,
         ],
         className="mb-3 align-items-end g-2",
     )
