@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 # Bump when the shape of the bundle changes: cached bundles of older versions are rebuilt.
-BUNDLE_SCHEMA_VERSION = 3
+BUNDLE_SCHEMA_VERSION = 4
 
 STATS = ("mean", "median", "ci_lo", "ci_hi")
 UNCERTAIN_METRICS = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")
