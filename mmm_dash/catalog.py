@@ -109,6 +109,7 @@ class ModelCatalog:
 
     # -- reading -----------------------------------------------------------------------------
     def state(self, name: str | None) -> BundleState:
+        """Ready, failed, building (a live builder reports progress) or queued (nobody builds yet)."""
         entry = self.entry(name)
         if entry is None:
             return BundleState("failed", message=f"No model named {name!r} in {self.model_dir}.")
@@ -125,7 +126,8 @@ class ModelCatalog:
         if failure:
             return BundleState("failed", message=failure)
         progress = self.cache.get(("progress", key))
-        if progress:
+        holder = self.cache.get(("building", key))
+        if progress and holder is not None and _alive(holder):
             message, fraction = progress
             return BundleState("building", message=message, progress=fraction)
         return BundleState("queued", message="Waiting for the analysis to start.")
@@ -161,8 +163,8 @@ class ModelCatalog:
         current = self.state(name)
         if current.status in ("ready", "failed"):
             return current
-        if not self.cache.add(("building", key), os.getpid(), expire=BUILD_MARKER_SECONDS):
-            return self.state(name)  # another process builds it; its progress is in the cache
+        if not self._claim_build(key):
+            return self.state(name)  # another live process builds it; its progress is in the cache
 
         def report(message: str, fraction: float) -> None:
             self.cache.set(("progress", key), (message, fraction), expire=BUILD_MARKER_SECONDS)
@@ -190,6 +192,16 @@ class ModelCatalog:
             self._memo[key] = bundle
         return BundleState("ready", bundle=bundle, progress=1.0)
 
+    def _claim_build(self, key: str) -> bool:
+        """Take the build marker, or take over the marker of a builder that died (a killed job)."""
+        if self.cache.add(("building", key), os.getpid(), expire=BUILD_MARKER_SECONDS):
+            return True
+        holder = self.cache.get(("building", key))
+        if holder is None or not _alive(holder):
+            self.cache.set(("building", key), os.getpid(), expire=BUILD_MARKER_SECONDS)
+            return True
+        return False
+
     def wait_until_ready(self, name: str, timeout: float) -> BundleState:
         deadline = time.monotonic() + timeout
         while True:
@@ -197,3 +209,11 @@ class ModelCatalog:
             if state.status in ("ready", "failed") or time.monotonic() > deadline:
                 return state
             time.sleep(0.5)
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    return True

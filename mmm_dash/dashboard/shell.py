@@ -84,6 +84,14 @@ def shell_layout():
     )
 
 
+def canonical(model: str | None, period: str | None) -> tuple:
+    """A view with defaults filled in, so '/' and '/?model=<default>&period=all' are the same view."""
+    from mmm_dash.dashboard.context import catalog
+
+    names = catalog().names()
+    return (model or (names[0] if names else None), period or "all")
+
+
 def register_shell(app: dash.Dash) -> None:
     app.layout = shell_layout
     settings = app.server.extensions["mmm_dash"].settings
@@ -111,10 +119,9 @@ def register_shell(app: dash.Dash) -> None:
         current = parse_search(search)
         if dash.ctx.triggered_id == "model-select" and model != current.get("model"):
             period = current.get("period")  # keep the period when it exists in the other model
-        new = view_query(model, period)
-        if new == view_query(current.get("model"), current.get("period")):
-            raise dash.exceptions.PreventUpdate
-        return new
+        if canonical(model, period) == canonical(current.get("model"), current.get("period")):
+            raise dash.exceptions.PreventUpdate  # e.g. controls rendered with the defaults of a bare URL
+        return view_query(model, period)
 
     @app.callback(
         Output("nav-collapse", "is_open"),
@@ -139,19 +146,35 @@ def register_shell(app: dash.Dash) -> None:
         prevent_initial_call=False,
     )
     def _build_bundle(set_progress, name):
-        """Runs in a separate process: Meridian never blocks a web worker."""
+        """Runs in a job process: it starts `precompute` in a fresh interpreter (Meridian never runs in
+        a web worker, nor in a process forked from one) and relays the builder's progress."""
+        import os
+        import subprocess
+        import sys
+
         from mmm_dash.catalog import ModelCatalog
 
         models = ModelCatalog(model_dir, cache_dir)
-
-        def report(message: str, fraction: float) -> None:
-            set_progress((max(2, int(fraction * 100)), f"{fraction:.0%}", message))
-
-        state = models.build(name, progress=report) if build_here else models.state(name)
+        entry = models.entry(name)
+        state = models.state(name)
+        builder = None
+        if build_here and entry is not None and state.status == "queued":
+            env = {**os.environ, "MODEL_DIR": str(model_dir), "CACHE_DIR": str(cache_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+            builder = subprocess.Popen(
+                [sys.executable, "-m", "mmm_dash", "precompute", str(entry.path)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         while state.status in ("building", "queued"):
-            report(state.message or "Waiting for another worker to finish the analysis.", state.progress)
+            message = state.message if state.status == "building" else "Starting the analysis…"
+            set_progress((max(2, int(state.progress * 100)), f"{state.progress:.0%}", message))
             time.sleep(1.0)
             state = models.state(name)
+            if builder is not None and builder.poll() is not None and state.status in ("building", "queued"):
+                state = models.state(name)  # the builder exited: its result (or failure) is in the cache now
+                if state.status in ("building", "queued"):
+                    return {"status": "failed", "at": time.time()}
         return {"status": state.status, "at": time.time()}
 
     app.clientside_callback(

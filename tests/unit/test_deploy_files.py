@@ -1,0 +1,38 @@
+"""Docker does not run on the build machines, so the container files are checked statically."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tests.conftest import ROOT
+
+
+def test_dockerfile_runs_gunicorn_as_non_root_with_healthcheck():
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim", text, re.M)
+    assert re.search(r"^USER app$", text, re.M)
+    assert "HEALTHCHECK" in text and "/healthz" in text
+    assert "gunicorn app:server" in text
+    for needed in ("app.py", "mmm_dash", "pages", "assets", "migrations", "data/models"):
+        assert f"COPY {needed}" in text
+
+
+def test_compose_has_postgres_with_volume_and_healthcheck_app_waiting_and_adminer():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"db", "app", "adminer"} <= set(services)
+    db = services["db"]
+    assert db["image"].startswith("postgres:") and "healthcheck" in db
+    assert any(v.split(":")[0] in compose["volumes"] for v in db["volumes"])
+    app = services["app"]
+    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+    assert app["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "SECRET_KEY" in app["environment"] and app["environment"]["ENVIRONMENT"] == "production"
+
+
+def test_ci_script_installs_browser_and_runs_make_test():
+    text = (ROOT / ".ci" / "run").read_text()
+    assert "chromium chromium-driver" in text and "MMM_REQUIRE_POSTGRES=1" in text
+    assert text.rstrip().endswith("make test")
