@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from mmm_dash.analysis.bundle import Period
-from mmm_dash.figures.theme import BASELINE_COLOR, PALETTE, base_figure, channel_colors, empty_figure, rgba
+from mmm_dash.figures.theme import BASELINE_COLOR, PALETTE, add_band, base_figure, channel_colors, empty_figure
 
 
 def _in_period(frame: pd.DataFrame, period: Period, column: str = "time") -> pd.DataFrame:
@@ -19,18 +19,7 @@ def _in_period(frame: pd.DataFrame, period: Period, column: str = "time") -> pd.
 def expected_vs_actual(over_time: pd.DataFrame, period: Period, outcome_label: str) -> go.Figure:
     df = _in_period(over_time, period)
     fig = base_figure(340, yaxis_title=outcome_label, hovermode="x unified")
-    fig.add_trace(go.Scatter(x=df.time, y=df.expected_ci_hi, line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(
-        go.Scatter(
-            x=df.time,
-            y=df.expected_ci_lo,
-            fill="tonexty",
-            fillcolor=rgba(PALETTE[0], 0.18),
-            line={"width": 0},
-            name="90% interval",
-            hoverinfo="skip",
-        )
-    )
+    add_band(fig, df.time, df.expected_ci_lo, df.expected_ci_hi, PALETTE[0], name="90% interval")
     fig.add_trace(go.Scatter(x=df.time, y=df.expected_mean, name="Expected", line={"color": PALETTE[0], "width": 2}))
     fig.add_trace(
         go.Scatter(x=df.time, y=df.actual, name="Actual", line={"color": "#212529", "width": 1.5, "dash": "dot"})

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from mmm_dash.analysis.bundle import CurveSet
-from mmm_dash.figures.theme import PALETTE, base_figure, channel_colors, empty_figure, rgba
+from mmm_dash.figures.theme import PALETTE, add_band, base_figure, channel_colors, empty_figure
 
 
 def response_curve(
@@ -23,18 +23,7 @@ def response_curve(
     color = channel_colors(curves.channels)[channel]
     spend = curves.spend_grid()[i]
     fig = base_figure(height, xaxis_title="Spend", yaxis_title=f"Incremental {outcome_label}", hovermode="x unified")
-    fig.add_trace(go.Scatter(x=spend, y=curves.ci_hi[i], line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(
-        go.Scatter(
-            x=spend,
-            y=curves.ci_lo[i],
-            fill="tonexty",
-            fillcolor=rgba(color, 0.18),
-            line={"width": 0},
-            name="90% interval",
-            hoverinfo="skip",
-        )
-    )
+    add_band(fig, spend, curves.ci_lo[i], curves.ci_hi[i], color, name="90% interval")
     fig.add_trace(
         go.Scatter(
             x=spend,
@@ -92,22 +81,7 @@ def small_multiples(curves: CurveSet, outcome_label: str) -> go.Figure:
     spend = curves.spend_grid()
     for i, ch in enumerate(curves.channels):
         r, c = i // cols + 1, i % cols + 1
-        fig.add_trace(
-            go.Scatter(x=spend[i], y=curves.ci_hi[i], line={"width": 0}, showlegend=False, hoverinfo="skip"), r, c
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=spend[i],
-                y=curves.ci_lo[i],
-                fill="tonexty",
-                line={"width": 0},
-                fillcolor=rgba(colors[ch], 0.18),
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            r,
-            c,
-        )
+        add_band(fig, spend[i], curves.ci_lo[i], curves.ci_hi[i], colors[ch], row=r, col=c)
         fig.add_trace(
             go.Scatter(
                 x=spend[i],
@@ -138,54 +112,29 @@ def small_multiples(curves: CurveSet, outcome_label: str) -> go.Figure:
     return fig
 
 
-def hill_curve(hill: pd.DataFrame, channel: str) -> go.Figure:
-    df = hill[(hill.channel == channel)]
-    if df.empty:
-        return empty_figure("No Hill curve for this channel.")
-    fig = base_figure(300, xaxis_title="Media units per capita", yaxis_title="Hill saturation level")
+def _prior_vs_posterior(df: pd.DataFrame, x: str, x_title: str, y_title: str) -> go.Figure:
+    fig = base_figure(300, xaxis_title=x_title, yaxis_title=y_title)
     for dist, color, dash in (("posterior", PALETTE[0], "solid"), ("prior", "#adb5bd", "dot")):
-        d = df[df.distribution == dist].sort_values("media_units")
+        d = df[df.distribution == dist].sort_values(x)
         if d.empty:
             continue
-        fig.add_trace(go.Scatter(x=d.media_units, y=d.ci_hi, line={"width": 0}, showlegend=False, hoverinfo="skip"))
-        fig.add_trace(
-            go.Scatter(
-                x=d.media_units,
-                y=d.ci_lo,
-                fill="tonexty",
-                fillcolor=rgba(color, 0.15),
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(go.Scatter(x=d.media_units, y=d["mean"], name=dist.title(), line={"color": color, "dash": dash}))
+        add_band(fig, d[x], d.ci_lo, d.ci_hi, color, alpha=0.15)
+        fig.add_trace(go.Scatter(x=d[x], y=d["mean"], name=dist.title(), line={"color": color, "dash": dash}))
     return fig
+
+
+def hill_curve(hill: pd.DataFrame, channel: str) -> go.Figure:
+    df = hill[hill.channel == channel]
+    if df.empty:
+        return empty_figure("No Hill curve for this channel.")
+    return _prior_vs_posterior(df, "media_units", "Media units per capita", "Hill saturation level")
 
 
 def adstock_curve(adstock: pd.DataFrame, channel: str) -> go.Figure:
     df = adstock[adstock.channel == channel]
     if df.empty:
         return empty_figure("No adstock decay for this channel.")
-    fig = base_figure(300, xaxis_title="Weeks after exposure", yaxis_title="Share of effect remaining")
-    for dist, color, dash in (("posterior", PALETTE[0], "solid"), ("prior", "#adb5bd", "dot")):
-        d = df[df.distribution == dist].sort_values("time_units")
-        if d.empty:
-            continue
-        fig.add_trace(go.Scatter(x=d.time_units, y=d.ci_hi, line={"width": 0}, showlegend=False, hoverinfo="skip"))
-        fig.add_trace(
-            go.Scatter(
-                x=d.time_units,
-                y=d.ci_lo,
-                fill="tonexty",
-                fillcolor=rgba(color, 0.15),
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(go.Scatter(x=d.time_units, y=d["mean"], name=dist.title(), line={"color": color, "dash": dash}))
-    return fig
+    return _prior_vs_posterior(df, "time_units", "Weeks after exposure", "Share of effect remaining")
 
 
 def frequency_curve(optimal_frequency: pd.DataFrame, channel: str, roi_label: str) -> go.Figure:

@@ -50,3 +50,21 @@ def empty_figure(message: str, height: int = 300) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def add_band(fig: go.Figure, x, lo, hi, color: str, alpha: float = 0.18, name: str | None = None, **cell) -> None:
+    """A shaded credible interval between `lo` and `hi` (two traces; `cell` = row/col in subplots)."""
+    fig.add_trace(go.Scatter(x=x, y=hi, line={"width": 0}, showlegend=False, hoverinfo="skip"), **cell)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=lo,
+            fill="tonexty",
+            fillcolor=rgba(color, alpha),
+            line={"width": 0},
+            name=name,
+            showlegend=name is not None,
+            hoverinfo="skip",
+        ),
+        **cell,
+    )
