@@ -200,3 +200,14 @@ def test_session_survives_a_restart_with_the_same_secret(app, client, database_u
     restarted = make_app(database_url, demo_model_dir, demo_cache_dir).server.test_client()
     restarted.set_cookie("mmm_session", cookie)
     assert restarted.get("/_dash-layout").status_code == 200
+
+
+def test_idle_session_is_refused_after_session_minutes(app, client, monkeypatch):
+    import time as time_module
+
+    email, password = create_user(app)
+    login(client, email, password)
+    assert client.get("/_dash-layout").status_code == 200
+    later = time_module.time() + 31 * 60  # SESSION_MINUTES defaults to 30
+    monkeypatch.setattr(time_module, "time", lambda: later)
+    assert client.get("/_dash-layout").status_code == 401
