@@ -12,8 +12,17 @@ from mmm_dash.web.guard import PUBLIC_ENDPOINTS
 PAGE_ENDPOINTS = {"/", "/<path:path>"}
 
 
+SAMPLE_VALUES = {"int": "1", "float": "1.5", "path": "some/page"}
+
+
 def _concrete(rule) -> str:
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "x" if m.group(1) != "path" else "some/page", rule.rule)
+    """A URL that matches `rule` itself (not a catch-all), e.g. /scenarios/1.x for <int:id>.<ext>."""
+    url = re.sub(
+        r"<(?:([^:>(]+)(?:\([^)]*\))?:)?([^>]+)>", lambda m: SAMPLE_VALUES.get(m.group(1) or "", "x"), rule.rule
+    )
+    adapter = rule.map.bind("localhost")
+    assert adapter.match(url, method=sorted(rule.methods - {"HEAD", "OPTIONS"})[0])[0] == rule.endpoint, url
+    return url
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
