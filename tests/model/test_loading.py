@@ -107,3 +107,21 @@ def test_cli_inspect_bad_file_is_one_line(model_dir, demo_cache_dir, monkeypatch
     result = CliRunner().invoke(cli, ["inspect-model", str(model_dir / "broken.pkl")])
     assert result.exit_code == 1
     assert "not a pickle" in result.output and "Traceback" not in result.output
+
+
+def test_binpb_round_trip_loads_the_same_model(model_dir):
+    """Models saved with Meridian's serde (.binpb) load and give the same numbers as the pickle."""
+    import numpy as np
+    from meridian.analysis import analyzer
+    from meridian.schema.serde import meridian_serde
+
+    from mmm_dash.modeling.bundle_builder import model_info
+
+    pickled = load_model(DEMO_MODEL, DEMO_MODEL.parent)
+    meridian_serde.save_meridian(pickled, str(model_dir / "demo_proto.binpb"))
+    proto = load_model(model_dir / "demo_proto.binpb", model_dir)
+    info = model_info(proto, "demo_proto", "demo_proto.binpb", "sha", "2.1.0")
+    assert info.paid_channels == ("TV", "Paid Search", "Social", "Display", "Online Video") and info.n_geos == 5
+    roi_pkl = analyzer.Analyzer(pickled).roi()
+    roi_proto = analyzer.Analyzer(proto).roi()
+    np.testing.assert_allclose(np.asarray(roi_proto), np.asarray(roi_pkl), rtol=1e-6)
