@@ -225,7 +225,7 @@ def content(view: View):
                 dbc.Col(controls(view), lg=6),
                 dbc.Col(
                     [
-                        html.Div(id="sc-summary", children=results_summary(view.model, view.period_key, hist)),
+                        html.Div(id="sc-summary", children=initial_summary(view)),
                         chart_card(
                             "Allocation",
                             graph("sc-allocation", allocation_comparison(view.info.paid_channels, hist, hist)),
@@ -332,11 +332,14 @@ def _optimize(view, mode, budget, target, lowers, uppers, hist):
 
 
 # -- results: a pure read of the scenario ------------------------------------------------------
-def results_summary(model_name: str, period: str, spend):
-    bundle = catalog().bundle(model_name)
-    model = service.scenario_model(bundle, period)
-    scenario, historical = model.evaluate(spend), model.evaluate(model.historical_spend)
-    label = bundle.info.outcome_label
+def initial_summary(view: View):
+    model = service.scenario_model(view.bundle, view.period_key)
+    historical = model.evaluate(model.historical_spend)
+    return results_summary(view.info, historical, historical)
+
+
+def results_summary(info, scenario, historical):
+    label = info.outcome_label
     delta = scenario.total_mean - historical.total_mean
     return dbc.Row(
         [
@@ -361,7 +364,7 @@ def results_summary(model_name: str, period: str, spend):
             ),
             dbc.Col(
                 metric_card(
-                    bundle.info.roi_label,
+                    info.roi_label,
                     ratio(scenario.total_roi_mean),
                     f"90% CI {interval(scenario.total_roi_ci_lo, scenario.total_roi_ci_hi)} · "
                     f"historical {ratio(historical.total_roi_mean)}",
@@ -420,7 +423,7 @@ def show_results(spend, channel, view):
         height=320,
     )
     return (
-        results_summary(view["model"], view["period"], spend),
+        results_summary(bundle.info, scenario, historical),
         allocation_comparison(model.channels, model.historical_spend, scenario.spend),
         results_table(model, scenario, historical),
         curve,
