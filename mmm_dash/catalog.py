@@ -20,8 +20,8 @@ from pathlib import Path
 import diskcache
 
 from mmm_dash.analysis.bundle import BUNDLE_SCHEMA_VERSION, Bundle
+from mmm_dash.modeling.loading import MODEL_SUFFIXES  # plain constants; Meridian is imported only on load
 
-MODEL_SUFFIXES = (".pkl", ".pickle", ".joblib", ".binpb", ".txtpb", ".textproto")
 DEFAULT_MODEL = "demo_mmm"
 BUILD_MARKER_SECONDS = 15 * 60  # a builder refreshes its marker on every progress step
 

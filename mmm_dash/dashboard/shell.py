@@ -159,7 +159,7 @@ def register_shell(app: dash.Dash) -> None:
         state = models.state(name)
         builder = None
         if build_here and entry is not None and state.status == "queued":
-            env = {**os.environ, "MODEL_DIR": str(model_dir), "CACHE_DIR": str(cache_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+            env = {**os.environ, "MODEL_DIR": str(model_dir), "CACHE_DIR": str(cache_dir)}
             builder = subprocess.Popen(
                 [sys.executable, "-m", "mmm_dash", "precompute", str(entry.path)],
                 env=env,

@@ -12,8 +12,7 @@ __all__ = ["ModelFileError", "analyse_file"]
 
 
 def analyse_file(path: Path, model_dir: Path, name: str, sha256: str, progress: Callable[[str, float], None]) -> Bundle:
-    from importlib.metadata import version
-
+    from mmm_dash.catalog import meridian_version
     from mmm_dash.modeling.bundle_builder import build_bundle
 
     mmm = load_model(path, model_dir)
@@ -22,6 +21,6 @@ def analyse_file(path: Path, model_dir: Path, name: str, sha256: str, progress: 
         name=name,
         file_name=path.name,
         sha256=sha256,
-        meridian_version=version("google-meridian"),
+        meridian_version=meridian_version(),
         progress=progress,
     )
