@@ -10,11 +10,12 @@ from mmm_dash.analysis.formatting import compact, interval, ratio
 from mmm_dash.analysis.scenario import DEFAULT_BOUND, MAX_MULTIPLIER, ScenarioError
 from mmm_dash.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.dashboard.context import View, catalog, frame, resolve
-from mmm_dash.figures.curves import allocation_comparison, response_curve
+from mmm_dash.figures.curves import allocation_comparison, response_curve, small_multiples
 from mmm_dash.scenarios import service
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · mmm-dash", order=4)
 
+ALL_CHANNELS = "__all__"  # curve picker value: every channel's curve as small multiples
 MODES = [
     {"label": "Fixed budget: maximise outcome", "value": "fixed"},
     {"label": "Flexible: spend while total ROI ≥ target", "value": "target_roi"},
@@ -232,12 +233,13 @@ def content(view: View):
                         ),
                         chart_card("Per channel", html.Div(id="sc-table")),
                         chart_card(
-                            "Response curve at the scenario",
+                            "Response curves at the scenario",
                             graph("sc-curve", {}),
                             header_right=dcc.Dropdown(
                                 id="sc-curve-channel",
-                                options=list(view.info.paid_channels),
-                                value=view.info.paid_channels[0],
+                                options=[{"label": "All channels", "value": ALL_CHANNELS}]
+                                + list(view.info.paid_channels),
+                                value=ALL_CHANNELS,
                                 clearable=False,
                                 style={"minWidth": "12rem"},
                             ),
@@ -413,15 +415,26 @@ def show_results(spend, channel, view):
     bundle = catalog().bundle(view["model"])
     model = service.scenario_model(bundle, view["period"])
     scenario, historical = model.evaluate(spend), model.evaluate(model.historical_spend)
-    i = model.channels.index(channel)
-    curve = response_curve(
-        bundle.period(view["period"]).curves,
-        channel,
-        bundle.info.outcome_label,
-        scenario_spend=scenario.spend[i],
-        scenario_outcome=scenario.outcome_mean[i],
-        height=320,
-    )
+    curves = bundle.period(view["period"]).curves
+    if channel in model.channels:
+        i = model.channels.index(channel)
+        curve = response_curve(
+            curves,
+            channel,
+            bundle.info.outcome_label,
+            scenario_spend=scenario.spend[i],
+            scenario_outcome=scenario.outcome_mean[i],
+            height=320,
+        )
+    else:
+        curve = small_multiples(
+            curves,
+            bundle.info.outcome_label,
+            scenario_spend=scenario.spend,
+            scenario_outcome=scenario.outcome_mean,
+            max_cols=2,
+            row_height=220,
+        )
     return (
         results_summary(bundle.info, scenario, historical),
         allocation_comparison(model.channels, model.historical_spend, scenario.spend),

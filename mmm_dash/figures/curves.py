@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from mmm_dash.analysis.bundle import CurveSet
-from mmm_dash.figures.theme import PALETTE, add_band, base_figure, channel_colors, empty_figure
+from mmm_dash.figures.theme import PALETTE, TEMPLATE, add_band, base_figure, channel_colors, empty_figure
 
 
 def response_curve(
@@ -68,11 +69,17 @@ def response_curve(
     return fig
 
 
-def small_multiples(curves: CurveSet, outcome_label: str) -> go.Figure:
-    from plotly.subplots import make_subplots
-
+def small_multiples(
+    curves: CurveSet,
+    outcome_label: str,
+    scenario_spend=None,
+    scenario_outcome=None,
+    max_cols: int = 3,
+    row_height: int = 260,
+) -> go.Figure:
+    """Every channel's curve at a glance; with a scenario, its point on each curve as well."""
     n = len(curves.channels)
-    cols = min(3, n)
+    cols = min(max_cols, n)
     rows = int(np.ceil(n / cols))
     fig = make_subplots(
         rows=rows, cols=cols, subplot_titles=list(curves.channels), horizontal_spacing=0.08, vertical_spacing=0.14
@@ -106,9 +113,21 @@ def small_multiples(curves: CurveSet, outcome_label: str) -> go.Figure:
             r,
             c,
         )
-    from mmm_dash.figures.theme import TEMPLATE
-
-    fig.update_layout(template=TEMPLATE, height=260 * rows + 40, margin={"t": 40})
+        if scenario_spend is not None and scenario_outcome is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=[scenario_spend[i]],
+                    y=[scenario_outcome[i]],
+                    mode="markers",
+                    marker={"color": PALETTE[3], "size": 10, "symbol": "diamond"},
+                    showlegend=False,
+                    name=f"{ch} scenario",
+                    hovertemplate="scenario: %{y:,.0f} at %{x:,.0f}<extra></extra>",
+                ),
+                r,
+                c,
+            )
+    fig.update_layout(template=TEMPLATE, height=row_height * rows + 40, margin={"t": 40})
     return fig
 
 

@@ -29,6 +29,20 @@ def test_response_curve_marks_current_spend_and_saturation():
     assert any(s.type == "line" for s in fig.layout.shapes)
 
 
+def test_small_multiples_mark_each_channels_scenario_point():
+    analysis = four_channel_case()
+    spend = analysis.curves.historical_spend * 1.5
+    outcome = np.arange(len(spend), dtype=float) + 7.0
+    fig = curves.small_multiples(analysis.curves, "revenue", scenario_spend=spend, scenario_outcome=outcome, max_cols=2)
+    points = [t for t in fig.data if (t.name or "").endswith(" scenario")]
+    assert [p.name for p in points] == [f"{ch} scenario" for ch in analysis.curves.channels]
+    np.testing.assert_allclose([p.x[0] for p in points], spend)
+    np.testing.assert_allclose([p.y[0] for p in points], outcome)
+    assert len(fig.layout.annotations) == len(analysis.curves.channels)  # one titled panel each
+    plain = curves.small_multiples(analysis.curves, "revenue")
+    assert not any((t.name or "").endswith(" scenario") for t in plain.data)
+
+
 def test_metric_bars_skip_undefined_metric():
     analysis = four_channel_case()
     table = analysis.channel_table().assign(mroi_mean=np.nan)
