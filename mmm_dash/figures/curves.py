@@ -56,17 +56,21 @@ def response_curve(
             annotation_position="top left",
         )
     if scenario_spend is not None and scenario_outcome is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[scenario_spend],
-                y=[scenario_outcome],
-                mode="markers",
-                name="Scenario",
-                marker={"size": 13, "color": PALETTE[3], "symbol": "diamond"},
-                hovertemplate="scenario: %{y:,.0f} at %{x:,.0f}<extra></extra>",
-            )
-        )
+        fig.add_trace(_scenario_point(scenario_spend, scenario_outcome, "Scenario", size=13))
     return fig
+
+
+def _scenario_point(spend: float, outcome: float, name: str, size: int, **trace) -> go.Scatter:
+    """The scenario's marker, drawn the same on a single curve and on small multiples."""
+    return go.Scatter(
+        x=[spend],
+        y=[outcome],
+        mode="markers",
+        name=name,
+        marker={"size": size, "color": PALETTE[3], "symbol": "diamond"},
+        hovertemplate="scenario: %{y:,.0f} at %{x:,.0f}<extra></extra>",
+        **trace,
+    )
 
 
 def small_multiples(
@@ -114,19 +118,8 @@ def small_multiples(
             c,
         )
         if scenario_spend is not None and scenario_outcome is not None:
-            fig.add_trace(
-                go.Scatter(
-                    x=[scenario_spend[i]],
-                    y=[scenario_outcome[i]],
-                    mode="markers",
-                    marker={"color": PALETTE[3], "size": 10, "symbol": "diamond"},
-                    showlegend=False,
-                    name=f"{ch} scenario",
-                    hovertemplate="scenario: %{y:,.0f} at %{x:,.0f}<extra></extra>",
-                ),
-                r,
-                c,
-            )
+            point = _scenario_point(scenario_spend[i], scenario_outcome[i], f"{ch} scenario", size=10, showlegend=False)
+            fig.add_trace(point, r, c)
     fig.update_layout(template=TEMPLATE, height=row_height * rows + 40, margin={"t": 40})
     return fig
 
