@@ -23,13 +23,12 @@ RUN mkdir mmm_dash && touch mmm_dash/__init__.py \
     && pip install . \
     && pip uninstall -y mmm-dash
 
+# The package carries its pages, assets, templates and migrations as package data.
 COPY app.py ./
 COPY mmm_dash ./mmm_dash
-COPY pages ./pages
-COPY assets ./assets
-COPY migrations ./migrations
 COPY data/models ./data/models
 RUN pip install --no-deps . \
+    && rm -rf mmm_dash build \
     && mkdir -p /var/lib/mmm-dash/cache \
     && chown -R app:app /var/lib/mmm-dash
 

@@ -1,6 +1,6 @@
 """WSGI entry point: `gunicorn app:server`."""
 
-from mmm_dash import create_app
+from mmm_dash.web import create_app
 
 app = create_app()
 server = app.server

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def _home() -> Path:
+    """Where `.env`, `instance/` and `data/models/` live: the source checkout when running from one,
+    else the working directory (an installed package has no checkout)."""
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+HOME = _home()
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 ENVIRONMENTS = ("development", "production")
 
@@ -39,7 +47,7 @@ def _as_bool(value) -> bool:
 
 def load_settings(overrides: dict | None = None) -> Settings:
     """Read settings; `overrides` (same key names) win over the environment."""
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    load_dotenv(HOME / ".env", override=False)
     raw = {k: os.environ.get(k) for k in Settings.__dataclass_fields__}
     raw.update({k: v for k, v in (overrides or {}).items() if k in Settings.__dataclass_fields__})
     unknown = set(overrides or {}) - set(Settings.__dataclass_fields__)
@@ -62,7 +70,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
     except ValueError:
         raise ConfigError(f"SESSION_MINUTES must be a positive whole number, not {raw['SESSION_MINUTES']!r}.") from None
 
-    instance = PROJECT_ROOT / "instance"
+    instance = HOME / "instance"
     database_url = raw["DATABASE_URL"] or f"sqlite:///{instance / 'mmm_dash.sqlite3'}"
     if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
         # SQLAlchemy would pick psycopg2; we ship psycopg 3.
@@ -70,7 +78,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
     return Settings(
         DATABASE_URL=database_url,
         SECRET_KEY=secret,
-        MODEL_DIR=Path(raw["MODEL_DIR"] or PROJECT_ROOT / "data" / "models").resolve(),
+        MODEL_DIR=Path(raw["MODEL_DIR"] or HOME / "data" / "models").resolve(),
         CACHE_DIR=Path(raw["CACHE_DIR"] or instance / "cache").resolve(),
         SESSION_MINUTES=minutes,
         ENVIRONMENT=environment,

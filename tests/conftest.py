@@ -109,7 +109,7 @@ def demo_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_cache_dir(demo_model_dir) -> Path:
     """CACHE_DIR with the demo bundle built (once per machine: Meridian runs only on a miss)."""
-    from mmm_dash.catalog import ModelCatalog
+    from mmm_dash.builder.catalog import ModelCatalog
 
     catalog = ModelCatalog(demo_model_dir, TEST_CACHE / "cache")
     state = catalog.build("demo_mmm")
@@ -119,7 +119,7 @@ def demo_cache_dir(demo_model_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_bundle(demo_model_dir, demo_cache_dir):
-    from mmm_dash.catalog import ModelCatalog
+    from mmm_dash.builder.catalog import ModelCatalog
 
     return ModelCatalog(demo_model_dir, demo_cache_dir).bundle("demo_mmm")
 
@@ -128,7 +128,7 @@ def demo_bundle(demo_model_dir, demo_cache_dir):
 def make_app(database_url: str, model_dir: Path, cache_dir: Path, **extra):
     from flask_migrate import upgrade
 
-    from mmm_dash import create_app
+    from mmm_dash.web import create_app
 
     overrides = {
         "DATABASE_URL": database_url,
@@ -141,7 +141,7 @@ def make_app(database_url: str, model_dir: Path, cache_dir: Path, **extra):
     }
     app = create_app(overrides)
     with app.server.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "mmm_dash" / "web" / "migrations"))
     return app
 
 
@@ -149,7 +149,7 @@ def make_app(database_url: str, model_dir: Path, cache_dir: Path, **extra):
 def app(database_url, demo_model_dir, demo_cache_dir):
     app = make_app(database_url, demo_model_dir, demo_cache_dir)
     yield app
-    from mmm_dash.extensions import db
+    from mmm_dash.web.extensions import db
 
     with app.server.app_context():
         db.session.remove()
@@ -167,7 +167,7 @@ def csrf_token(client, path: str = "/login") -> str:
 
 
 def create_user(app, email="analyst@example.com", password="correct-horse", role="analyst"):
-    from mmm_dash.auth import accounts
+    from mmm_dash.web.auth import accounts
 
     with app.server.app_context():
         accounts.create_user(email, password, role)

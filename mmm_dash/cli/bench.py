@@ -20,7 +20,7 @@ WEB_READY_TARGET_S, WEB_RSS_TARGET_MB, BUILD_OVERHEAD_TARGET, OPTIMIZE_TARGET_MS
 WEB_PROBE = """
 import json, resource, sys, time
 start = time.perf_counter()
-from mmm_dash import create_app
+from mmm_dash.web import create_app
 app = create_app({"MODEL_DIR": sys.argv[1], "CACHE_DIR": sys.argv[2], "BACKGROUND_BUNDLES": "0"})
 catalog = app.server.extensions["mmm_dash"].models
 bundle = catalog.bundle(sys.argv[3])
@@ -77,8 +77,8 @@ def _line(label: str, value: str, target: str = "", ok: bool | None = None) -> N
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
 def bench(name: str | None, rebuild: bool, repeats: int, json_out: Path | None) -> None:
     """Measure bundle build cost, web start-up from the cache, and optimizer speed vs Meridian."""
-    from mmm_dash.analysis.scenario import ScenarioModel
-    from mmm_dash.catalog import ModelCatalog
+    from mmm_dash.builder.catalog import ModelCatalog
+    from mmm_dash.core.scenario import ScenarioModel
 
     with server_context() as server:
         settings = server.extensions["mmm_dash"].settings

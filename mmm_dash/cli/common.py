@@ -14,7 +14,7 @@ from mmm_dash.config import ConfigError
 @contextlib.contextmanager
 def server_context() -> Iterator:
     """A Flask app context (database, settings, catalog) without building the Dash app."""
-    from mmm_dash.app_factory import create_server
+    from mmm_dash.web.app_factory import create_server
 
     try:
         server = create_server()

@@ -57,8 +57,8 @@ def reset_db(yes: bool) -> None:
 @click.command("check-db")
 def check_db() -> None:
     """Show dialect, server version and user count; exit non-zero when unreachable."""
-    from mmm_dash.auth.models import User
-    from mmm_dash.extensions import db
+    from mmm_dash.web.auth.models import User
+    from mmm_dash.web.extensions import db
 
     with server_context():
         engine = db.engine
@@ -85,7 +85,7 @@ def check_db() -> None:
 @click.command("seed-users")
 def seed_users() -> None:
     """Create the development accounts (idempotent; refused in production)."""
-    from mmm_dash.auth import accounts
+    from mmm_dash.web.auth import accounts
 
     with server_context() as server:
         if server.extensions["mmm_dash"].settings.is_production:
@@ -107,7 +107,7 @@ def seed_users() -> None:
 @click.password_option(prompt="Password")
 def create_user(email: str, role: str, password: str) -> None:
     """Create an account with EMAIL and ROLE (the password is asked for)."""
-    from mmm_dash.auth import accounts
+    from mmm_dash.web.auth import accounts
 
     with server_context():
         try:

@@ -29,8 +29,8 @@ def _bar(message: str, fraction: float) -> None:
 )
 def demo_model(seed: int, draws: int, chains: int, out: Path | None) -> None:
     """Simulate an advertiser, fit Meridian to it and save the model (about a minute)."""
-    from mmm_dash.modeling.demo import build_demo_model, truth_path_for
-    from mmm_dash.modeling.fitting import SamplingPlan
+    from mmm_dash.builder.meridian.demo import build_demo_model, truth_path_for
+    from mmm_dash.builder.meridian.fitting import SamplingPlan
 
     with server_context() as server:
         out = out or server.extensions["mmm_dash"].settings.MODEL_DIR / "demo_mmm.pkl"
@@ -93,8 +93,8 @@ def precompute(path: Path | None, force: bool) -> None:
 @click.option("--period", default="all", show_default=True)
 def inspect_model(path: Path | None, as_json: bool, out: Path | None, period: str) -> None:
     """Print model info, channels and the per-channel table of PATH."""
-    from mmm_dash.analysis.bundle import UnknownPeriodError
-    from mmm_dash.exports import formats
+    from mmm_dash.core import formats
+    from mmm_dash.core.bundle import UnknownPeriodError
 
     with server_context() as server:
         catalog, entry = _resolve(server, path)

@@ -11,7 +11,7 @@ from mmm_dash.config import ConfigError
 @click.option("--debug/--no-debug", default=False, show_default=True)
 def serve_command(host: str, port: int, debug: bool) -> None:
     """Serve the dashboard on HOST:PORT."""
-    from mmm_dash import create_app
+    from mmm_dash.web import create_app
 
     try:
         app = create_app()

@@ -37,7 +37,7 @@ def init_app(server: Flask) -> None:
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if exc.code == 429 and request.endpoint == "auth.login":
-            from mmm_dash.auth.forms import LoginForm
+            from mmm_dash.web.auth.forms import LoginForm
 
             msg = "Too many failed sign-in attempts; wait a minute and try again."
             return render_template("login.html", form=LoginForm(), next="/", error=msg), 429

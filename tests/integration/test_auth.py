@@ -20,7 +20,7 @@ def test_login_success_redirects_to_next_and_records_last_login(app, client):
     response = login(client, email, password, next_path="/roi?period=2024")
     assert response.status_code == 302
     assert response.headers["Location"] == "/roi?period=2024"
-    from mmm_dash.auth.accounts import find_user
+    from mmm_dash.web.auth.accounts import find_user
 
     with app.server.app_context():
         assert find_user(email).last_login_at is not None
@@ -48,8 +48,8 @@ def test_wrong_email_and_wrong_password_give_the_same_message(app, client):
 
 
 def test_inactive_user_cannot_sign_in(app, client):
-    from mmm_dash.auth.accounts import find_user
-    from mmm_dash.extensions import db
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.extensions import db
 
     email, password = create_user(app)
     with app.server.app_context():
@@ -106,7 +106,7 @@ def test_register_signs_in_as_analyst_and_lands_on_dashboard(app, client):
     response = client.post("/register", data=data)
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.get("/_dash-layout").status_code == 200  # signed in
-    from mmm_dash.auth.accounts import find_user
+    from mmm_dash.web.auth.accounts import find_user
 
     with app.server.app_context():
         user = find_user("new@example.com")
@@ -145,8 +145,8 @@ def test_duplicate_registration_is_refused_with_reason(app, client):
 def test_concurrent_registrations_leave_exactly_one_account(app):
     from sqlalchemy import func, select
 
-    from mmm_dash.auth.models import User
-    from mmm_dash.extensions import db
+    from mmm_dash.web.auth.models import User
+    from mmm_dash.web.extensions import db
 
     clients = [app.server.test_client() for _ in range(6)]
     tokens = [csrf_token(c, "/register") for c in clients]

@@ -38,8 +38,8 @@ def test_init_seed_check_cycle(run):
 def test_seeded_users_have_their_roles_and_passwords(run, database_url, tmp_path):
     run("init-db")
     run("seed-users")
-    from mmm_dash.app_factory import create_server
-    from mmm_dash.auth import accounts
+    from mmm_dash.web.app_factory import create_server
+    from mmm_dash.web.auth import accounts
 
     server = create_server()
     with server.app_context():

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from mmm_dash.analysis.insights import build_insights
-from mmm_dash.analysis.tables import channel_metrics
+from mmm_dash.core.insights import build_insights
+from mmm_dash.core.tables import channel_metrics
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -77,7 +77,7 @@ def test_readyz_reports_database_and_models_without_secrets(client):
 
 
 def test_readyz_fails_when_database_unreachable(demo_model_dir, demo_cache_dir, tmp_path):
-    from mmm_dash import create_app
+    from mmm_dash.web import create_app
 
     app = create_app(
         {

@@ -15,7 +15,7 @@ from tests.conftest import DEMO_MODEL, create_user, login, make_app
 def _render(app, path: str, **query) -> str:
     from flask_login import login_user
 
-    from mmm_dash.auth.accounts import find_user
+    from mmm_dash.web.auth.accounts import find_user
 
     with app.server.test_request_context("/"):
         login_user(find_user("analyst@example.com"))

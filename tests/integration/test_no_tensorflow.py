@@ -14,8 +14,8 @@ SCRIPT = textwrap.dedent(
     import json, re, sys
     import dash, plotly
     from flask_migrate import upgrade
-    from mmm_dash import create_app
-    from mmm_dash.auth import accounts
+    from mmm_dash.web import create_app
+    from mmm_dash.web.auth import accounts
 
     app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "x" * 32, "MODEL_DIR": sys.argv[2],
                       "CACHE_DIR": sys.argv[3], "BACKGROUND_BUNDLES": "0"})
@@ -57,7 +57,7 @@ def test_serving_pages_from_a_cached_bundle_never_imports_tensorflow(tmp_path, d
             f"sqlite:///{tmp_path / 'db.sqlite3'}",
             str(demo_model_dir),
             str(demo_cache_dir),
-            str(ROOT / "migrations"),
+            str(ROOT / "mmm_dash" / "web" / "migrations"),
         ],
         capture_output=True,
         text=True,

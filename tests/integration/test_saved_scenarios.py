@@ -8,13 +8,13 @@ import io
 import numpy as np
 import pytest
 
-from mmm_dash.analysis.scenario import ScenarioError
+from mmm_dash.core.scenario import ScenarioError
 from tests.conftest import create_user, login, make_app
 
 
 def _save(app, email, name, factor=1.0):
-    from mmm_dash.auth.accounts import find_user
-    from mmm_dash.scenarios import service
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.scenarios import service
 
     with app.server.app_context():
         bundle = app.server.extensions["mmm_dash"].models.bundle("demo_mmm")
@@ -46,8 +46,8 @@ def test_save_download_and_ownership(app, database_url, demo_model_dir, demo_cac
     assert app.server.test_client().get(f"/scenarios/{scenario_id}.json").status_code == 401
 
     restarted = make_app(database_url, demo_model_dir, demo_cache_dir)
-    from mmm_dash.auth.accounts import find_user
-    from mmm_dash.scenarios import service
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.scenarios import service
 
     with restarted.server.app_context():
         saved = service.list_scenarios(find_user(owner).id, "demo_mmm")

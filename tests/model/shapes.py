@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mmm_dash.modeling import fitting, simulate
-from mmm_dash.modeling.fitting import FrameSpec, SamplingPlan
+from mmm_dash.builder.meridian import fitting, simulate
+from mmm_dash.builder.meridian.fitting import FrameSpec, SamplingPlan
 
 PLAN = SamplingPlan(chains=2, adapt=40, burnin=20, keep=30, prior_draws=30, seed=3)
 GEOS3 = {"North": 3.0e6, "Central": 4.0e6, "South": 2.5e6}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mmm_dash.modeling.demo import build_demo_model, truth_path_for
-from mmm_dash.modeling.fitting import SamplingPlan
+from mmm_dash.builder.meridian.demo import build_demo_model, truth_path_for
+from mmm_dash.builder.meridian.fitting import SamplingPlan
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ import shutil
 import joblib
 import pytest
 
-from mmm_dash.catalog import ModelCatalog
-from mmm_dash.modeling.loading import ModelFileError, load_model
+from mmm_dash.builder.catalog import ModelCatalog
+from mmm_dash.builder.meridian.loading import ModelFileError, load_model
 from tests.conftest import DEMO_MODEL
 
 
@@ -115,7 +115,7 @@ def test_binpb_round_trip_loads_the_same_model(model_dir):
     from meridian.analysis import analyzer
     from meridian.schema.serde import meridian_serde
 
-    from mmm_dash.modeling.bundle_builder import model_info
+    from mmm_dash.builder.meridian.bundle_builder import model_info
 
     pickled = load_model(DEMO_MODEL, DEMO_MODEL.parent)
     meridian_serde.save_meridian(pickled, str(model_dir / "demo_proto.binpb"))

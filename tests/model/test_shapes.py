@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 
-from mmm_dash.analysis.insights import build_insights
-from mmm_dash.analysis.scenario import ScenarioModel
-from mmm_dash.catalog import ModelCatalog
-from mmm_dash.exports import formats
+from mmm_dash.builder.catalog import ModelCatalog
+from mmm_dash.core import formats
+from mmm_dash.core.insights import build_insights
+from mmm_dash.core.scenario import ScenarioModel
 from tests.conftest import TEST_CACHE
 from tests.model.shapes import SHAPES, fitted_model_path
 
@@ -86,7 +86,7 @@ def test_curves_equal_meridians_response_curves(shape_bundle):
     """The bundle keeps per-draw curves; their summary is exactly Meridian's response_curves."""
     from meridian.analysis import analyzer
 
-    from mmm_dash.modeling.loading import load_model
+    from mmm_dash.builder.meridian.loading import load_model
 
     shape, model_dir, bundle = shape_bundle
     mmm = load_model(model_dir / f"{shape}.pkl", model_dir)

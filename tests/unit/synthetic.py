@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mmm_dash.analysis.bundle import (
+from mmm_dash.core.bundle import (
     TOTAL_CHANNEL,
     CurveSet,
     ModelInfo,

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from mmm_dash.catalog import ModelCatalog
+from mmm_dash.builder.catalog import ModelCatalog
 
 
 def _dead_pid() -> int:

@@ -15,8 +15,10 @@ def test_dockerfile_runs_gunicorn_as_non_root_with_healthcheck():
     assert re.search(r"^USER app$", text, re.M)
     assert "HEALTHCHECK" in text and "/healthz" in text
     assert "gunicorn app:server" in text
-    for needed in ("app.py", "mmm_dash", "pages", "assets", "migrations", "data/models"):
+    for needed in ("app.py", "mmm_dash", "data/models"):
         assert f"COPY {needed}" in text
+    # installed as a regular (non-editable) package: pages and assets come from package data
+    assert "pip install --no-deps ." in text and "rm -rf mmm_dash" in text
 
 
 def test_compose_has_postgres_with_volume_and_healthcheck_app_waiting_and_adminer():

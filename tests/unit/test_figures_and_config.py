@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmm_dash.config import ConfigError, load_settings
-from mmm_dash.figures import charts, curves
+from mmm_dash.core.figures import charts, curves
 from tests.unit.synthetic import four_channel_case
 
 

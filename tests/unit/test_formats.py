@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from mmm_dash.exports import formats
+from mmm_dash.core import formats
 from tests.unit.synthetic import four_channel_case, info
 
 
@@ -39,7 +39,7 @@ def test_json_is_clean_numbers_and_nulls():
 
 
 def test_metrics_document_has_stable_keys():
-    from mmm_dash.analysis.bundle import Bundle
+    from mmm_dash.core.bundle import Bundle
 
     analysis = four_channel_case()
     bundle = Bundle(3, info(), {"all": analysis}, None, None, None, None, None, {})

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mmm_dash.analysis.insights import build_insights, saturation_multiplier
+from mmm_dash.core.insights import build_insights, saturation_multiplier
 from tests.unit.synthetic import four_channel_case, info
 
 

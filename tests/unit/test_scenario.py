@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from mmm_dash.analysis.scenario import ScenarioError, ScenarioModel
+from mmm_dash.core.scenario import ScenarioError, ScenarioModel
 from tests.unit.synthetic import curve_set
 
 

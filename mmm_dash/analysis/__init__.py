@@ -1,1 +1,0 @@
-"""The functional core: plain-data analysis bundle and pure functions over it (no Meridian here)."""

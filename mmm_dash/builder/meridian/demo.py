@@ -1,0 +1,29 @@
+"""The bundled demo model: simulate an advertiser, fit Meridian, save model and truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mmm_dash.builder.meridian.fitting import Progress, SamplingPlan, demo_frame_spec, fit_model, save_model
+from mmm_dash.builder.meridian.simulate import CONTROL_COLUMNS, channel_columns, simulate_demo_data
+
+
+def truth_path_for(model_path: Path) -> Path:
+    return model_path.with_name(model_path.name.split(".")[0] + ".truth.json")
+
+
+def build_demo_model(out: Path, seed: int = 20240601, plan: SamplingPlan | None = None, progress: Progress = print):
+    """Fit the demo model and write it with its truth file; returns the fitted model."""
+    plan = plan or SamplingPlan()
+    data = simulate_demo_data(seed=seed)
+    progress(
+        f"simulated {data.truth['n_weeks']} weeks x {len(data.truth['geos'])} geos, "
+        f"{len(data.channels)} channels (media drive {data.truth['media_share_of_conversions']:.0%} of conversions)"
+    )
+    spec = demo_frame_spec(channel_columns(data.channels), CONTROL_COLUMNS)
+    mmm = fit_model(data.frame, spec, plan, progress=progress)
+    save_model(mmm, out)
+    truth = dict(data.truth, sampling=plan.__dict__)
+    truth_path_for(out).write_text(json.dumps(truth, indent=2) + "\n")
+    return mmm

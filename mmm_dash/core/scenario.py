@@ -1,0 +1,247 @@
+"""What-if budgets and a fast budget optimizer over the bundle's response curves.
+
+Pure numpy/scipy: curves are Meridian's per-draw incremental outcome on a spend-multiplier grid,
+interpolated monotonically (PCHIP). The optimizer allocates spend in small steps to the channel
+whose next step adds the most expected outcome, on each curve's concave envelope, which makes the
+greedy choice optimal for concave curves and robust for S-shaped ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+from mmm_dash.core.bundle import CONFIDENCE, CurveSet
+
+MAX_MULTIPLIER = 2.0  # curves are computed up to 2x historical spend
+DEFAULT_BOUND = 0.3  # +-30% of historical spend, as Meridian's fixed-budget default
+STEPS = 4000
+
+
+class ScenarioError(ValueError):
+    """An input the planner cannot use, in one sentence for the page."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ScenarioOutcome:
+    channels: tuple[str, ...]
+    spend: np.ndarray  # (C,)
+    outcome_mean: np.ndarray  # (C,)
+    outcome_ci_lo: np.ndarray
+    outcome_ci_hi: np.ndarray
+    roi_mean: np.ndarray
+    roi_ci_lo: np.ndarray
+    roi_ci_hi: np.ndarray
+    total_spend: float
+    total_mean: float
+    total_ci_lo: float
+    total_ci_hi: float
+    total_roi_mean: float
+    total_roi_ci_lo: float
+    total_roi_ci_hi: float
+
+
+class ScenarioModel:
+    """Response curves of one period, ready for fast evaluation (build once per bundle period)."""
+
+    def __init__(self, curves: CurveSet):
+        self.channels = curves.channels
+        self.historical_spend = np.asarray(curves.historical_spend, dtype=float)
+        self.multipliers = np.asarray(curves.multipliers, dtype=float)
+        # One interpolator per channel over every draw; another over the posterior mean.
+        self._draw_curves = [
+            PchipInterpolator(self.multipliers, curves.draws[:, i, :], axis=1, extrapolate=False)
+            for i in range(len(self.channels))
+        ]
+        self._mean_curves = [
+            PchipInterpolator(self.multipliers, curves.draws[:, i, :].mean(axis=0), extrapolate=False)
+            for i in range(len(self.channels))
+        ]
+
+    # -- evaluation --------------------------------------------------------------------------
+    def _multiplier(self, i: int, spend: float) -> float:
+        hist = self.historical_spend[i]
+        return 0.0 if hist <= 0 else spend / hist
+
+    def expected_outcome(self, spend: np.ndarray) -> np.ndarray:
+        """(C,) posterior-mean incremental outcome at `spend`."""
+        return np.array([float(self._mean_curves[i](self._multiplier(i, s))) for i, s in enumerate(spend)])
+
+    def evaluate(self, spend) -> ScenarioOutcome:
+        spend = self.validate_spend(spend)
+        per_draw = np.stack(
+            [self._draw_curves[i](self._multiplier(i, s)) for i, s in enumerate(spend)], axis=1
+        )  # (S, C)
+        lo_q, hi_q = (1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            roi = np.where(spend > 0, per_draw / spend, np.nan)
+            total = per_draw.sum(axis=1)  # interval of the sum comes from the draws, never from adding intervals
+            total_spend = float(spend.sum())
+            total_roi = total / total_spend if total_spend > 0 else np.full_like(total, np.nan)
+        return ScenarioOutcome(
+            channels=self.channels,
+            spend=spend,
+            outcome_mean=per_draw.mean(axis=0),
+            outcome_ci_lo=np.quantile(per_draw, lo_q, axis=0),
+            outcome_ci_hi=np.quantile(per_draw, hi_q, axis=0),
+            roi_mean=np.nanmean(roi, axis=0) if np.isfinite(roi).any() else np.full(len(spend), np.nan),
+            roi_ci_lo=np.quantile(roi, lo_q, axis=0),
+            roi_ci_hi=np.quantile(roi, hi_q, axis=0),
+            total_spend=total_spend,
+            total_mean=float(total.mean()),
+            total_ci_lo=float(np.quantile(total, lo_q)),
+            total_ci_hi=float(np.quantile(total, hi_q)),
+            total_roi_mean=float(np.mean(total_roi)),
+            total_roi_ci_lo=float(np.quantile(total_roi, lo_q)),
+            total_roi_ci_hi=float(np.quantile(total_roi, hi_q)),
+        )
+
+    def validate_spend(self, spend) -> np.ndarray:
+        spend = np.asarray(spend, dtype=float)
+        if spend.shape != (len(self.channels),):
+            raise ScenarioError(f"Give one spend per channel ({len(self.channels)}).")
+        if not np.all(np.isfinite(spend)):
+            raise ScenarioError("Every spend must be a number.")
+        if np.any(spend < 0):
+            raise ScenarioError("Spend cannot be negative.")
+        too_high = spend > self.historical_spend * MAX_MULTIPLIER * (1 + 1e-9)
+        if np.any(too_high):
+            name = self.channels[int(np.argmax(too_high))]
+            raise ScenarioError(
+                f"{name}: the model's curves reach {MAX_MULTIPLIER:.0f}x historical spend; plan within that range."
+            )
+        return spend
+
+    # -- optimization ------------------------------------------------------------------------
+    def default_bounds(self, budget: float | None = None, bound: float = DEFAULT_BOUND):
+        """Meridian's default: +-bound around the historical allocation scaled to `budget`."""
+        base = self.historical_spend.copy()
+        if budget is not None and base.sum() > 0:
+            base = base * budget / base.sum()
+        return base * (1 - bound), np.minimum(base * (1 + bound), self.historical_spend * MAX_MULTIPLIER)
+
+    def _check_bounds(self, lower, upper):
+        lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        if lower.shape != upper.shape or lower.shape != (len(self.channels),):
+            raise ScenarioError("Give a lower and an upper bound for every channel.")
+        if np.any(~np.isfinite(lower)) or np.any(~np.isfinite(upper)):
+            raise ScenarioError("Every bound must be a number.")
+        if np.any(lower < 0):
+            raise ScenarioError("Lower bounds cannot be negative.")
+        bad = lower > upper + 1e-9
+        if np.any(bad):
+            raise ScenarioError(f"{self.channels[int(np.argmax(bad))]}: the lower bound is above the upper bound.")
+        self.validate_spend(upper)
+        return lower, upper
+
+    def _greedy_order(self, lower, upper, step):
+        """Steps of size `step` above the lower bounds, best expected gain first (concave envelopes)."""
+        gains, owners, sizes = [], [], []
+        for i in range(len(self.channels)):
+            span = upper[i] - lower[i]
+            n = int(np.floor(span / step + 1e-9))
+            points = lower[i] + step * np.arange(n + 1)
+            if span - n * step > 1e-9 * max(1.0, span):
+                points = np.append(points, upper[i])
+            if len(points) < 2:
+                continue
+            values = np.array([float(v) for v in self._mean_curves[i](points / max(self.historical_spend[i], 1e-300))])
+            values = np.nan_to_num(values, nan=0.0)
+            hull_gain = _concave_envelope_gains(points, values)
+            gains.append(hull_gain)
+            owners.append(np.full(len(hull_gain), i))
+            sizes.append(np.diff(points))
+        if not gains:
+            return np.array([]), np.array([], dtype=int), np.array([])
+        gains, owners, sizes = np.concatenate(gains), np.concatenate(owners), np.concatenate(sizes)
+        rate = gains / sizes
+        order = np.argsort(-rate, kind="stable")
+        return rate[order], owners[order], sizes[order]
+
+    def optimize_fixed(self, budget: float, lower=None, upper=None) -> np.ndarray:
+        """Allocation of exactly `budget` maximising expected incremental outcome within bounds."""
+        if not np.isfinite(budget) or budget < 0:
+            raise ScenarioError("The budget must be a non-negative number.")
+        if lower is None or upper is None:
+            d_lo, d_hi = self.default_bounds(budget)
+            lower = d_lo if lower is None else lower
+            upper = d_hi if upper is None else upper
+        lower, upper = self._check_bounds(lower, upper)
+        if budget < lower.sum() - 1e-6 * max(budget, 1):
+            raise ScenarioError(f"The budget {budget:,.0f} is below the sum of the lower bounds ({lower.sum():,.0f}).")
+        if budget > upper.sum() + 1e-6 * max(budget, 1):
+            raise ScenarioError(f"The budget {budget:,.0f} is above the sum of the upper bounds ({upper.sum():,.0f}).")
+        remaining = budget - lower.sum()
+        step = max((upper.sum() - lower.sum()) / STEPS, 1e-9)
+        rate, owners, sizes = self._greedy_order(lower, upper, step)
+        spend = lower.copy()
+        for r_i, size in zip(owners, sizes, strict=True):
+            if remaining <= 0:
+                break
+            take = min(size, remaining)
+            spend[r_i] += take
+            remaining -= take
+        return np.minimum(spend, upper)
+
+    def optimize_flexible(self, lower, upper, target_roi: float | None = None, target_mroi: float | None = None):
+        """Spend while the total ROI stays at or above `target_roi`, or while each next step's
+        marginal ROI is at least `target_mroi`."""
+        if (target_roi is None) == (target_mroi is None):
+            raise ScenarioError("Give either a target ROI or a target marginal ROI.")
+        target = target_roi if target_roi is not None else target_mroi
+        if not np.isfinite(target) or target <= 0:
+            raise ScenarioError("The target must be a positive number.")
+        lower, upper = self._check_bounds(lower, upper)
+        step = max((upper.sum() - lower.sum()) / STEPS, 1e-9)
+        rate, owners, sizes = self._greedy_order(lower, upper, step)
+        base_outcome, base_spend = float(self.expected_outcome(lower).sum()), float(lower.sum())
+        if target_mroi is not None:
+            steps = int(np.sum(rate >= target_mroi))  # rates are sorted: stop at the first step below target
+        else:
+            cum_spend = base_spend + np.cumsum(sizes)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                meets = (base_outcome + np.cumsum(rate * sizes)) / cum_spend >= target_roi
+            steps = int(np.argmin(meets)) if not meets.all() else len(meets)
+
+        def allocation(k: int) -> np.ndarray:
+            spend = lower.copy()
+            np.add.at(spend, owners[:k], sizes[:k])
+            return np.minimum(spend, upper)
+
+        if target_roi is not None:
+            # The envelope can promise more than an S-shaped curve gives mid-way: back off until the
+            # real curves meet the target (largest prefix that does, by bisection).
+            def real_roi(k: int) -> float:
+                spend = allocation(k)
+                return float(self.expected_outcome(spend).sum() / spend.sum()) if spend.sum() > 0 else np.inf
+
+            lo, hi = 0, steps
+            if real_roi(hi) < target_roi:
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    lo, hi = (mid, hi) if real_roi(mid) >= target_roi else (lo, mid)
+                steps = lo
+            if real_roi(steps) < target_roi or allocation(steps).sum() <= 0:
+                raise ScenarioError(f"No budget within the bounds reaches a total ROI of {target_roi:g}.")
+        return allocation(steps)
+
+
+def _concave_envelope_gains(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-interval gains along the upper concave envelope of (x, y): non-increasing slopes."""
+    hull = [0]
+    for k in range(1, len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            # drop b if it lies on or below the chord a -> k
+            if (y[b] - y[a]) * (x[k] - x[a]) <= (y[k] - y[a]) * (x[b] - x[a]):
+                hull.pop()
+            else:
+                break
+        hull.append(k)
+    gains = np.empty(len(x) - 1)
+    for a, b in zip(hull[:-1], hull[1:], strict=True):
+        slope = (y[b] - y[a]) / (x[b] - x[a])
+        gains[a:b] = slope * np.diff(x[a : b + 1])
+    return gains

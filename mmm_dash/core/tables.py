@@ -1,0 +1,28 @@
+"""The per-channel metrics table shared by the ROI page grid and the exports."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mmm_dash.core.bundle import STATS, TOTAL_CHANNEL, PeriodAnalysis
+
+METRIC_ORDER = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")
+PLAIN_COLUMNS = ("spend", "pct_of_spend", "impressions")
+
+
+def metric_columns() -> list[str]:
+    return list(PLAIN_COLUMNS) + [f"{m}_{s}" for m in METRIC_ORDER for s in STATS]
+
+
+def channel_metrics(analysis: PeriodAnalysis, include_total: bool = False) -> pd.DataFrame:
+    """One row per paid channel (and optionally the paid total), stable column order."""
+    table = analysis.channels if include_total else analysis.channel_table()
+    out = table.reindex(columns=metric_columns()).reset_index().rename(columns={"index": "channel"})
+    if "channel" not in out:
+        out.insert(0, "channel", table.index)
+    out["channel"] = out["channel"].astype(str)
+    return out
+
+
+def is_total(channel: str) -> bool:
+    return channel == TOTAL_CHANNEL

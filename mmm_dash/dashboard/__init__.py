@@ -1,1 +1,0 @@
-"""The Dash side: shell (navbar, controls, background jobs), view resolution and components."""

@@ -1,0 +1,121 @@
+"""The app factory: one Dash app on its own Flask server, with accounts, guard and exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import dash
+import flask
+from dash import DiskcacheManager
+
+from mmm_dash.config import Settings, load_settings
+from mmm_dash.web.extensions import db, limiter, login_manager, migrate
+from mmm_dash.web.resources import ASSETS, MIGRATIONS, PAGES, TEMPLATES, package_dir
+
+log = logging.getLogger(__name__)
+
+
+class AppState:
+    """What pages and routes need from the app, reachable as current_app.extensions['mmm_dash']."""
+
+    def __init__(self, settings: Settings, models):
+        self.settings = settings
+        self.models = models
+
+
+def _configure_server(server: flask.Flask, settings: Settings) -> None:
+    if settings.DATABASE_URL.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(settings.DATABASE_URL.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    server.config.update(
+        SECRET_KEY=settings.SECRET_KEY,
+        SQLALCHEMY_DATABASE_URI=settings.DATABASE_URL,
+        # pool_pre_ping: a restarted database server costs one reconnect, not an error page.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.SESSION_MINUTES),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        SESSION_COOKIE_NAME="mmm_session",
+        REMEMBER_COOKIE_DURATION=dt.timedelta(minutes=settings.SESSION_MINUTES),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        RATELIMIT_STORAGE_URI=settings.RATELIMIT_STORAGE_URI,
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        MMM_SETTINGS=settings,
+    )
+
+
+def _init_extensions(server: flask.Flask) -> None:
+    from mmm_dash.web.auth.models import User
+    from mmm_dash.web.scenarios import models as _scenario_tables  # noqa: F401  (registers the table)
+
+    db.init_app(server)
+    migrate.init_app(server, db, directory=str(package_dir(MIGRATIONS)))
+    login_manager.init_app(server)
+    limiter.init_app(server)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        try:
+            user = db.session.get(User, int(user_id))
+        except (ValueError, TypeError):
+            return None
+        return user if user is not None and user.active else None
+
+
+def create_server(overrides: dict | None = None) -> flask.Flask:
+    """The Flask server with settings, database and model catalog (what the CLI needs)."""
+    from mmm_dash.builder.catalog import ModelCatalog
+
+    settings = load_settings(overrides)
+    server = flask.Flask("mmm_dash", template_folder=str(package_dir(TEMPLATES)))
+    _configure_server(server, settings)
+    _init_extensions(server)
+    server.extensions["mmm_dash"] = AppState(settings, ModelCatalog(settings.MODEL_DIR, settings.CACHE_DIR))
+    return server
+
+
+def create_app(overrides: dict | None = None) -> dash.Dash:
+    """Build the whole app; `overrides` (setting names as keys) win over the environment."""
+    import diskcache
+
+    from mmm_dash.web import errors, guard, health, request_log
+    from mmm_dash.web.auth.routes import bp as auth_bp
+    from mmm_dash.web.dashboard.shell import register_shell
+    from mmm_dash.web.exports import bp as export_bp
+    from mmm_dash.web.scenarios.routes import bp as scenario_bp
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    server = create_server(overrides)
+    settings = server.extensions["mmm_dash"].settings
+    request_log.init_app(server)
+    errors.init_app(server)
+    server.register_blueprint(auth_bp)
+    server.register_blueprint(health.bp)
+    server.register_blueprint(export_bp)
+    server.register_blueprint(scenario_bp)
+
+    # Page modules register their callbacks globally when Dash imports them; a new app owns only
+    # its own pages' callbacks, not leftovers of an app built earlier in this process (tests).
+    dash._callback.GLOBAL_CALLBACK_LIST.clear()
+    dash._callback.GLOBAL_CALLBACK_MAP.clear()
+    background = DiskcacheManager(diskcache.Cache(str(settings.CACHE_DIR / "background-jobs")))
+    app = dash.Dash(
+        "mmm_dash",
+        server=server,
+        use_pages=True,
+        pages_folder=str(package_dir(PAGES)),
+        assets_folder=str(package_dir(ASSETS)),
+        title="mmm-dash",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        background_callback_manager=background,
+    )
+    register_shell(app)
+    prefix = app.config.routes_pathname_prefix
+    guard.init_app(server, page_endpoints=frozenset({prefix, prefix + "<path:path>"}))
+    return app

@@ -1,0 +1,1 @@
+"""The Dash side: shell (navbar, controls, build polling), view resolution and components."""

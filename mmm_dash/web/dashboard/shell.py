@@ -1,0 +1,185 @@
+"""The frame around every page: navbar with user and downloads, and the callbacks that keep the
+model and period in the URL and build missing bundles in a background job."""
+
+from __future__ import annotations
+
+import time
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+from flask_login import current_user
+
+from mmm_dash.web.dashboard.links import EXPORTS, PAGES, export_href, parse_search, view_query
+
+
+def _nav_id(path: str) -> str:
+    return "nav-" + (path.strip("/") or "overview")
+
+
+def navbar():
+    user = current_user if current_user and current_user.is_authenticated else None
+    user_bits = []
+    if user is not None:
+        user_bits = [
+            html.Span(user.email, className="text-light small me-2", id="nav-user-email"),
+            dbc.Badge(user.role, color="light", text_color="dark", className="me-3", id="nav-user-role"),
+            html.Form(
+                html.Button("Log out", type="submit", className="btn btn-outline-light btn-sm", id="logout-button"),
+                action="/logout",
+                method="POST",
+                className="d-inline",
+            ),
+        ]
+    downloads = dbc.DropdownMenu(
+        [
+            dbc.DropdownMenuItem(
+                label, href=f"/export/{fname}", external_link=True, id=f"menu-{fname.replace('.', '-')}"
+            )
+            for label, fname in EXPORTS
+        ],
+        label="Download",
+        nav=True,
+        in_navbar=True,
+        id="download-menu",
+        align_end=True,
+    )
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand([html.Span("mmm", className="brand-mark"), "-dash"], href="/", class_name="me-3"),
+                dbc.NavbarToggler(id="nav-toggler"),
+                dbc.Collapse(
+                    [
+                        dbc.Nav(
+                            [
+                                dbc.NavItem(dbc.NavLink(label, href=path, id=_nav_id(path), active="exact"))
+                                for label, path in PAGES
+                            ]
+                            + [downloads],
+                            navbar=True,
+                            className="me-auto",
+                        ),
+                        html.Div(user_bits, className="d-flex align-items-center"),
+                    ],
+                    id="nav-collapse",
+                    navbar=True,
+                ),
+            ],
+            fluid="xxl",
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def shell_layout():
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh="callback-nav"),
+            navbar(),
+            dbc.Container(dash.page_container, fluid="xxl", className="pb-5"),
+        ]
+    )
+
+
+def canonical(model: str | None, period: str | None) -> tuple:
+    """A view with defaults filled in, so '/' and '/?model=<default>&period=all' are the same view."""
+    from mmm_dash.web.dashboard.context import catalog
+
+    names = catalog().names()
+    return (model or (names[0] if names else None), period or "all")
+
+
+def register_shell(app: dash.Dash) -> None:
+    app.layout = shell_layout
+    settings = app.server.extensions["mmm_dash"].settings
+
+    @app.callback(
+        [Output(_nav_id(path), "href") for _l, path in PAGES]
+        + [Output(f"menu-{fname.replace('.', '-')}", "href") for _l, fname in EXPORTS],
+        Input("url", "search"),
+    )
+    def _carry_view_in_links(search):
+        view = parse_search(search)
+        query = view_query(view.get("model"), view.get("period"))
+        return [path + query for _l, path in PAGES] + [
+            export_href(fname, view.get("model"), view.get("period")) for _l, fname in EXPORTS
+        ]
+
+    @app.callback(
+        Output("url", "search"),
+        Input("model-select", "value"),
+        Input("period-select", "value"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def _controls_to_url(model, period, search):
+        current = parse_search(search)
+        if dash.ctx.triggered_id == "model-select" and model != current.get("model"):
+            period = current.get("period")  # keep the period when it exists in the other model
+        if canonical(model, period) == canonical(current.get("model"), current.get("period")):
+            raise dash.exceptions.PreventUpdate  # e.g. controls rendered with the defaults of a bare URL
+        return view_query(model, period)
+
+    @app.callback(
+        Output("nav-collapse", "is_open"),
+        Input("nav-toggler", "n_clicks"),
+        State("nav-collapse", "is_open"),
+        prevent_initial_call=True,
+    )
+    def _toggle_nav(_n, is_open):
+        return not is_open
+
+    model_dir, cache_dir, build_here = settings.MODEL_DIR, settings.CACHE_DIR, settings.BACKGROUND_BUNDLES
+
+    @app.callback(
+        Output("build-done", "data"),
+        Input("build-model", "data"),
+        background=True,
+        progress=[
+            Output("build-progress", "value"),
+            Output("build-progress", "label"),
+            Output("build-message", "children"),
+        ],
+        prevent_initial_call=False,
+    )
+    def _build_bundle(set_progress, name):
+        """Runs in a job process: it starts `precompute` in a fresh interpreter (Meridian never runs in
+        a web worker, nor in a process forked from one) and relays the builder's progress."""
+        import os
+        import subprocess
+        import sys
+
+        from mmm_dash.builder.catalog import ModelCatalog
+
+        models = ModelCatalog(model_dir, cache_dir)
+        entry = models.entry(name)
+        state = models.state(name)
+        builder = None
+        if build_here and entry is not None and state.status == "queued":
+            env = {**os.environ, "MODEL_DIR": str(model_dir), "CACHE_DIR": str(cache_dir)}
+            builder = subprocess.Popen(
+                [sys.executable, "-m", "mmm_dash", "precompute", str(entry.path)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        while state.status in ("building", "queued"):
+            message = state.message if state.status == "building" else "Starting the analysis…"
+            set_progress((max(2, int(state.progress * 100)), f"{state.progress:.0%}", message))
+            time.sleep(1.0)
+            state = models.state(name)
+            if builder is not None and builder.poll() is not None and state.status in ("building", "queued"):
+                state = models.state(name)  # the builder exited: its result (or failure) is in the cache now
+                if state.status in ("building", "queued"):
+                    return {"status": "failed", "at": time.time()}
+        return {"status": state.status, "at": time.time()}
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="mmm", function_name="reloadWhenBuilt"),
+        Output("build-done", "id"),
+        Input("build-done", "data"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,84 @@
+"""Contribution: what each channel added, with intervals, and how it compares to its spend."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc
+
+from mmm_dash.core.figures import charts
+from mmm_dash.web.dashboard.components import chart_card, graph, page_header
+from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
+
+dash.register_page(__name__, path="/contribution", name="Contribution", title="Contribution · mmm-dash", order=1)
+
+
+def content(view: View):
+    info, a = view.info, view.analysis
+    table = a.channel_table()
+    toggle = dbc.RadioItems(
+        id="contribution-chart-type",
+        options=[{"label": "Bar", "value": "bar"}, {"label": "Pie", "value": "pie"}],
+        value="bar",
+        inline=True,
+        className="small",
+    )
+    return frame(
+        view,
+        page_header("Contribution", f"Incremental {info.outcome_label} by paid channel · {a.period.label}"),
+        dcc.Store(id="contribution-view", data={"model": view.model, "period": view.period_key}),
+        dbc.Row(
+            [
+                dbc.Col(
+                    chart_card(
+                        "Incremental outcome by channel",
+                        graph("contribution-chart", charts.contribution_bars(table, info.outcome_label)),
+                        note="Error bars: 90% credible interval. Pie shares use posterior means, baseline included.",
+                        header_right=toggle,
+                    ),
+                    lg=6,
+                ),
+                dbc.Col(
+                    chart_card(
+                        "From baseline to total",
+                        graph(
+                            "contribution-waterfall",
+                            charts.waterfall(a.baseline["incremental_outcome_mean"], table, info.outcome_label),
+                        ),
+                        note="Posterior means: baseline (no paid media) plus each channel's incremental outcome.",
+                    ),
+                    lg=6,
+                ),
+            ]
+        ),
+        chart_card(
+            "Contribution over time",
+            graph(
+                "contribution-time",
+                charts.contribution_over_time(view.bundle.contribution_over_time, a.period, info.outcome_label),
+            ),
+            note="Posterior mean incremental outcome per week, stacked.",
+        ),
+        chart_card(
+            "Share of spend vs share of contribution",
+            graph("contribution-share", charts.spend_vs_contribution(table)),
+            note="A channel whose contribution share exceeds its spend share returns more than the average.",
+        ),
+    )
+
+
+def layout(model=None, period=None, **_):
+    view = resolve(model, period)
+    return content(view) if isinstance(view, View) else view
+
+
+@callback(
+    Output("contribution-chart", "figure"),
+    Input("contribution-chart-type", "value"),
+    State("contribution-view", "data"),
+    prevent_initial_call=True,
+)
+def switch_chart(kind, selected):
+    bundle = catalog().bundle(selected["model"])
+    a = bundle.period(selected["period"])
+    if kind == "pie":
+        return charts.contribution_pie(a.channel_table(), a.baseline["incremental_outcome_mean"])
+    return charts.contribution_bars(a.channel_table(), bundle.info.outcome_label)

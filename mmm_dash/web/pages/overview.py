@@ -1,0 +1,105 @@
+"""Overview: headline numbers with intervals, fit over time and the top insights."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from mmm_dash.core.figures.charts import expected_vs_actual
+from mmm_dash.core.formatting import compact, interval, pct, ratio
+from mmm_dash.core.insights import build_insights
+from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
+from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.dashboard.links import view_query
+
+dash.register_page(__name__, path="/", name="Overview", title="Overview · mmm-dash", order=0)
+
+
+def insight_item(insight, idx: int):
+    return dbc.Card(
+        dbc.CardBody([html.Div(insight.title, className="fw-semibold"), html.Div(insight.text, className="small")]),
+        className=f"insight-card kind-{insight.kind} mb-2",
+        id=f"top-insight-{idx}",
+    )
+
+
+def content(view: View):
+    info, a = view.info, view.analysis
+    total = a.total()
+    media_share = (
+        f"{pct(total.pct_of_contribution_mean)}",
+        f"90% CI {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}",
+    )
+    cards = dbc.Row(
+        [
+            dbc.Col(
+                metric_card(
+                    "Total paid spend", compact(total.spend), f"{len(info.paid_channels)} paid channels", "card-spend"
+                ),
+                md=3,
+            ),
+            dbc.Col(
+                metric_card(
+                    f"Incremental {info.outcome_label}",
+                    compact(total.incremental_outcome_mean),
+                    "90% CI " + interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, compact),
+                    "card-outcome",
+                ),
+                md=3,
+            ),
+            dbc.Col(
+                metric_card(
+                    f"Blended {info.roi_label}",
+                    ratio(total.roi_mean),
+                    "90% CI " + interval(total.roi_ci_lo, total.roi_ci_hi),
+                    "card-roi",
+                ),
+                md=3,
+            ),
+            dbc.Col(metric_card(f"Share of {info.outcome_label} from media", *media_share, card_id="card-share"), md=3),
+        ],
+        className="g-3 mb-3",
+    )
+    fit = a.fit
+    insights = build_insights(info, a)[:3]
+    return frame(
+        view,
+        page_header(
+            "Overview",
+            f"{info.name} · {a.period.label} · {info.kpi_name} "
+            f"({'revenue' if info.has_revenue else 'no revenue'}), "
+            f"{'national' if info.is_national else f'{info.n_geos} geos'}",
+        ),
+        cards,
+        dbc.Row(
+            [
+                dbc.Col(
+                    chart_card(
+                        "Expected vs actual",
+                        graph("overview-fit", expected_vs_actual(view.bundle.over_time, a.period, info.outcome_label)),
+                        note=f"R² {fit['r_squared']:.3f} · MAPE {fit['mape']:.1%} · wMAPE {fit['wmape']:.1%} "
+                        f"(national, {a.period.label}); band: 90% credible interval of the expected outcome.",
+                    ),
+                    lg=8,
+                ),
+                dbc.Col(
+                    chart_card(
+                        "Top insights",
+                        [
+                            *[insight_item(i, n) for n, i in enumerate(insights)],
+                            html.A(
+                                "All insights →",
+                                href="/insights" + view_query(view.model, view.period_key),
+                                id="all-insights-link",
+                            ),
+                        ],
+                    ),
+                    lg=4,
+                ),
+            ]
+        ),
+    )
+
+
+def layout(model=None, period=None, **_):
+    view = resolve(model, period)
+    return content(view) if isinstance(view, View) else view
