@@ -18,7 +18,8 @@ STATS = ("mean", "median", "ci_lo", "ci_hi")
 UNCERTAIN_METRICS = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")
 TOTAL_CHANNEL = "All Paid Channels"
 BUDGET_FACTORS = (0.8, 1.0, 1.2)
-CONFIDENCE = 0.9
+CONFIDENCE = 0.9  # credible-interval level of every interval the app shows or exports
+DEFAULT_BOUND = 0.3  # optimizer bounds: +-30% of each channel's spend, as Meridian's fixed-budget default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,15 +56,23 @@ class ModelInfo:
 
     @property
     def paid_channels(self) -> tuple[str, ...]:
+        """Media then reach-and-frequency channels: the ones with spend."""
         return self.media_channels + self.rf_channels
 
     @property
     def outcome_label(self) -> str:
+        """What incremental outcome is measured in: revenue, or the KPI's name."""
         return "revenue" if self.has_revenue else self.kpi_name
 
     @property
     def roi_label(self) -> str:
+        """'ROI' for revenue models, else the KPI per unit of spend."""
         return "ROI" if self.has_revenue else f"{self.kpi_name} per unit of spend"
+
+    @property
+    def geography_label(self) -> str:
+        """'national' or 'N geos', wherever the model's geography is named."""
+        return "national" if self.is_national else f"{self.n_geos} geos"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +113,7 @@ class CurveSet:
 
 @dataclasses.dataclass(frozen=True)
 class OptimizationResult:
-    """One run of Meridian's BudgetOptimizer (fixed budget, default +-30% bounds)."""
+    """One run of Meridian's BudgetOptimizer (fixed budget, default +-DEFAULT_BOUND bounds)."""
 
     budget_factor: float
     budget: float
@@ -119,17 +128,19 @@ class OptimizationResult:
 
     @property
     def total_optimal_outcome(self) -> float:
+        """Expected incremental outcome of the optimal allocation, all channels."""
         return float(self.optimal_outcome.sum())
 
     @property
     def total_nonoptimized_outcome(self) -> float:
+        """Expected incremental outcome of the historical allocation, all channels."""
         return float(self.nonoptimized_outcome.sum())
 
 
 @dataclasses.dataclass(frozen=True)
 class PeriodAnalysis:
     period: Period
-    channels: pd.DataFrame  # index: paid channels + TOTAL_CHANNEL; see `metric_columns`
+    channels: pd.DataFrame  # index: paid channels + TOTAL_CHANNEL; see `tables.metric_columns`
     non_paid: pd.DataFrame  # index: organic and non-media channels (may be empty)
     baseline: dict[str, float]  # incremental_outcome_* and pct_of_contribution_*
     total_actual_outcome: float
@@ -141,15 +152,19 @@ class PeriodAnalysis:
     mroi_draws: np.ndarray  # (S, C) Meridian's per-draw marginal ROI
 
     def channel_table(self) -> pd.DataFrame:
+        """Per-channel metrics without the paid total row."""
         return self.channels.drop(index=TOTAL_CHANNEL, errors="ignore")
 
     def total(self) -> pd.Series:
+        """The paid total row."""
         return self.channels.loc[TOTAL_CHANNEL]
 
     def prob_roi_above(self, channel: str, threshold: float = 1.0) -> float:
+        """Posterior probability that the channel's ROI exceeds `threshold`."""
         return float((self.roi_draws[:, self.curves.channels.index(channel)] > threshold).mean())
 
     def prob_mroi_above(self, channel: str, threshold: float = 1.0) -> float:
+        """Posterior probability that the channel's marginal ROI exceeds `threshold`."""
         return float((self.mroi_draws[:, self.curves.channels.index(channel)] > threshold).mean())
 
 
@@ -166,6 +181,7 @@ class Bundle:
     timings: dict[str, float]
 
     def period(self, key: str) -> PeriodAnalysis:
+        """The analysis of one period; UnknownPeriodError names the known keys."""
         try:
             return self.periods[key]
         except KeyError:
@@ -179,10 +195,6 @@ class UnknownPeriodError(KeyError):
 
     def __str__(self) -> str:
         return f"Unknown period {self.key!r}; choose one of: {', '.join(self.known)}."
-
-
-def metric_columns(metric: str) -> list[str]:
-    return [f"{metric}_{s}" for s in STATS]
 
 
 def periods_for(times: list[str]) -> list[Period]:
@@ -199,4 +211,5 @@ def periods_for(times: list[str]) -> list[Period]:
 
 
 def period_times(times: list[str], period: Period) -> list[str]:
+    """The times of `times` that fall inside `period`."""
     return [t for t in times if period.start <= t <= period.end]

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+
+from mmm_dash.core.bundle import CONFIDENCE, DEFAULT_BOUND
+
+LEVEL = f"{CONFIDENCE:.0%}"  # "90%": the credible level, as every label writes it
+CI = f"{LEVEL} CI"  # "90% CI"
+BOUND = f"±{DEFAULT_BOUND:.0%}"  # "±30%": the optimizer's default bounds
 
 
 def compact(x: float | None, digits: int = 3) -> str:
@@ -18,6 +25,7 @@ def compact(x: float | None, digits: int = 3) -> str:
 
 
 def ratio(x: float | None, digits: int = 2) -> str:
+    """1.2345 -> '1.23'."""
     if x is None or not math.isfinite(x):
         return "–"
     return f"{x:.{digits}f}"
@@ -39,5 +47,11 @@ def prob(p: float) -> str:
     return f"= {p * 100:.0f}%"
 
 
-def interval(lo: float, hi: float, fmt=ratio) -> str:
+def interval(lo: float, hi: float, fmt: Callable[[float], str] = ratio) -> str:
+    """'1.20–3.40': both ends in the same format."""
     return f"{fmt(lo)}–{fmt(hi)}"
+
+
+def with_interval(mean: float, lo: float, hi: float, fmt: Callable[[float], str] = ratio) -> str:
+    """'2.10 (1.20–3.40)': a mean and its credible interval."""
+    return f"{fmt(mean)} ({interval(lo, hi, fmt)})"

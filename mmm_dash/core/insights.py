@@ -8,10 +8,10 @@ import dataclasses
 import numpy as np
 
 from mmm_dash.core.bundle import ModelInfo, PeriodAnalysis
-from mmm_dash.core.formatting import compact, interval, pct, prob, ratio
+from mmm_dash.core.formatting import BOUND, CI, LEVEL, compact, interval, pct, prob, ratio
 
 CONFIDENT = 0.9  # posterior probability we call "confident"
-WIDE_INTERVAL = 1.0  # 90% interval wider than the mean itself: too uncertain to act on
+WIDE_INTERVAL = 1.0  # credible interval wider than the mean itself: too uncertain to act on
 SATURATION_MROI = 1.0  # saturation point: where the next unit of spend returns less than it costs
 
 KIND_ORDER = {"opportunity": 0, "warning": 1, "reallocation": 2, "caution": 3, "info": 4}
@@ -27,9 +27,6 @@ class Insight:
     numbers: dict[str, float]
     probability: float | None  # the posterior probability the insight rests on
     priority: float  # higher first
-
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def saturation_multiplier(analysis: PeriodAnalysis, channel: str) -> float | None:
@@ -47,12 +44,13 @@ def saturation_multiplier(analysis: PeriodAnalysis, channel: str) -> float | Non
 
 def _roi_sentence(info: ModelInfo, row, p_above: float) -> str:
     return (
-        f"{info.roi_label} {ratio(row.roi_mean)} (90% CI {interval(row.roi_ci_lo, row.roi_ci_hi)}), "
+        f"{info.roi_label} {ratio(row.roi_mean)} ({CI} {interval(row.roi_ci_lo, row.roi_ci_hi)}), "
         f"P({info.roi_label} > 1) {prob(p_above)}"
     )
 
 
 def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]:
+    """Per-channel rules: room to grow, saturated, unprofitable, too uncertain, cost per KPI."""
     out: list[Insight] = []
     table = analysis.channel_table()
     for channel, row in table.iterrows():
@@ -96,7 +94,7 @@ def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]
                     f"{channel}: saturated",
                     f"{channel}: {_roi_sentence(info, row, p_roi)}, but mROI is {ratio(row.mroi_mean)} "
                     f"(P(mROI < 1) {prob(1 - p_mroi)}): {where}. Hold or trim spend rather than add.",
-                    {**base, "p_mroi_below_1": 1 - p_mroi, "saturation_multiplier": sat if sat else np.nan},
+                    {**base, "p_mroi_below_1": 1 - p_mroi, "saturation_multiplier": np.nan if sat is None else sat},
                     1 - p_mroi,
                     2 + (1 - row.mroi_mean),
                 )
@@ -123,7 +121,7 @@ def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]
                     "caution",
                     channel,
                     f"{channel}: too uncertain to act on",
-                    f"{channel}: the 90% interval of {info.roi_label} runs from {ratio(row.roi_ci_lo)} to "
+                    f"{channel}: the {LEVEL} interval of {info.roi_label} runs from {ratio(row.roi_ci_lo)} to "
                     f"{ratio(row.roi_ci_hi)}, wider than its mean {ratio(row.roi_mean)} "
                     f"({width:.1f}x). Test before moving budget (e.g. a geo experiment).",
                     {**base, "relative_interval_width": width},
@@ -140,7 +138,7 @@ def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]
                     channel,
                     f"{channel}: cost per incremental {info.kpi_name}",
                     f"{channel}: cost per incremental {info.kpi_name} {compact(row.cpik_mean)} "
-                    f"(90% CI {interval(row.cpik_ci_lo, row.cpik_ci_hi, compact)}) vs "
+                    f"({CI} {interval(row.cpik_ci_lo, row.cpik_ci_hi, compact)}) vs "
                     f"{compact(portfolio.cpik_mean)} for all paid channels.",
                     {
                         "cpik_mean": row.cpik_mean,
@@ -174,7 +172,7 @@ def reallocation_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Ins
             f"Meridian's budget optimization keeps the total at {compact(opt.budget)} and moves spend "
             f"({', '.join(parts[:5]) or 'no changes'}), raising expected incremental {info.outcome_label} by "
             f"{compact(gain)} ({rel:+.1%}) from {compact(opt.total_nonoptimized_outcome)} to "
-            f"{compact(opt.total_optimal_outcome)}, within ±30% of each channel's spend.",
+            f"{compact(opt.total_optimal_outcome)}, within {BOUND} of each channel's spend.",
             {
                 "budget": opt.budget,
                 "outcome_gain": gain,
@@ -212,6 +210,7 @@ def reallocation_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Ins
 
 
 def portfolio_insight(info: ModelInfo, analysis: PeriodAnalysis) -> Insight:
+    """What paid media did overall, with the best and worst channel."""
     total = analysis.total()
     table = analysis.channel_table()
     best = table["roi_mean"].idxmax()
@@ -222,9 +221,9 @@ def portfolio_insight(info: ModelInfo, analysis: PeriodAnalysis) -> Insight:
         "",
         "Paid media overall",
         f"Paid media drove {pct(total.pct_of_contribution_mean)} of {info.outcome_label} "
-        f"(90% CI {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}), "
+        f"({CI} {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}), "
         f"{compact(total.incremental_outcome_mean)} for {compact(total.spend)} of spend: "
-        f"{info.roi_label} {ratio(total.roi_mean)} (90% CI {interval(total.roi_ci_lo, total.roi_ci_hi)}). "
+        f"{info.roi_label} {ratio(total.roi_mean)} ({CI} {interval(total.roi_ci_lo, total.roi_ci_hi)}). "
         f"Highest {info.roi_label}: {best} ({ratio(table.loc[best, 'roi_mean'])}); "
         f"lowest: {worst} ({ratio(table.loc[worst, 'roi_mean'])}).",
         {

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mmm_dash.core.bundle import STATS, TOTAL_CHANNEL, PeriodAnalysis
+from mmm_dash.core.bundle import STATS, PeriodAnalysis
 
 METRIC_ORDER = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")
 PLAIN_COLUMNS = ("spend", "pct_of_spend", "impressions")
 
 
 def metric_columns() -> list[str]:
+    """Columns of the per-channel table, in display and export order."""
     return list(PLAIN_COLUMNS) + [f"{m}_{s}" for m in METRIC_ORDER for s in STATS]
 
 
@@ -22,7 +23,3 @@ def channel_metrics(analysis: PeriodAnalysis, include_total: bool = False) -> pd
         out.insert(0, "channel", table.index)
     out["channel"] = out["channel"].astype(str)
     return out
-
-
-def is_total(channel: str) -> bool:
-    return channel == TOTAL_CHANNEL

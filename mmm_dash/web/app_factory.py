@@ -45,7 +45,6 @@ def _configure_server(server: flask.Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.RATELIMIT_STORAGE_URI,
         RATELIMIT_HEADERS_ENABLED=True,
         MAX_CONTENT_LENGTH=1024 * 1024,
-        MMM_SETTINGS=settings,
     )
 
 

@@ -78,3 +78,25 @@ def test_demo_insights_quote_the_bundle(demo_bundle):
             assert insight.probability == pytest.approx(analysis.prob_roi_above(insight.channel))
     best = table.roi_mean.idxmax()
     assert f"Highest ROI: {best}" in next(i for i in out if i.id == "portfolio").text
+
+
+def test_saturation_point_of_zero_is_reported_not_lost():
+    """A curve whose very first step already returns less than 1 saturates at 0x, which is a number."""
+    import dataclasses
+
+    import numpy as np
+
+    from tests.unit.synthetic import curve_set
+
+    analysis = four_channel_case()
+    flat = curve_set(
+        ["Strong", "Saturated", "Loser", "Noisy"],
+        [100.0, 100.0, 100.0, 100.0],
+        [(600, 1.0), (20, 0.3), (80, 0.5), (150, 1.0)],  # Saturated: slope 0.67 per unit from the start
+    )
+    analysis = dataclasses.replace(analysis, curves=flat)
+    assert saturation_multiplier(analysis, "Saturated") == 0.0
+    saturated = by_id(build_insights(info(), analysis))["saturated-Saturated"]
+    assert saturated.numbers["saturation_multiplier"] == 0.0
+    assert not np.isnan(saturated.numbers["saturation_multiplier"])
+    assert "at 0.00x of current spend" in saturated.text

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from mmm_dash.core.bundle import Period
 from mmm_dash.core.figures.theme import BASELINE_COLOR, PALETTE, add_band, base_figure, channel_colors, empty_figure
+from mmm_dash.core.formatting import CI, LEVEL
 
 
 def _in_period(frame: pd.DataFrame, period: Period, column: str = "time") -> pd.DataFrame:
@@ -19,7 +20,7 @@ def _in_period(frame: pd.DataFrame, period: Period, column: str = "time") -> pd.
 def expected_vs_actual(over_time: pd.DataFrame, period: Period, outcome_label: str) -> go.Figure:
     df = _in_period(over_time, period)
     fig = base_figure(340, yaxis_title=outcome_label, hovermode="x unified")
-    add_band(fig, df.time, df.expected_ci_lo, df.expected_ci_hi, PALETTE[0], name="90% interval")
+    add_band(fig, df.time, df.expected_ci_lo, df.expected_ci_hi, PALETTE[0], name=f"{LEVEL} interval")
     fig.add_trace(go.Scatter(x=df.time, y=df.expected_mean, name="Expected", line={"color": PALETTE[0], "width": 2}))
     fig.add_trace(
         go.Scatter(x=df.time, y=df.actual, name="Actual", line={"color": "#212529", "width": 1.5, "dash": "dot"})
@@ -49,7 +50,7 @@ def contribution_bars(table: pd.DataFrame, outcome_label: str) -> go.Figure:
                 "thickness": 1.2,
             },
             customdata=np.stack([df.incremental_outcome_ci_lo, df.incremental_outcome_ci_hi], axis=1),
-            hovertemplate="%{y}: %{x:,.0f}<br>90% CI %{customdata[0]:,.0f} – %{customdata[1]:,.0f}<extra></extra>",
+            hovertemplate="%{y}: %{x:,.0f}<br>" + CI + " %{customdata[0]:,.0f} – %{customdata[1]:,.0f}<extra></extra>",
             name="Incremental",
         )
     )
@@ -160,7 +161,7 @@ def metric_bars(table: pd.DataFrame, metric: str, label: str, reference: float |
                 "thickness": 1.2,
             },
             customdata=np.stack([df[f"{metric}_ci_lo"], df[f"{metric}_ci_hi"]], axis=1),
-            hovertemplate="%{x}: %{y:.2f}<br>90% CI %{customdata[0]:.2f} – %{customdata[1]:.2f}<extra></extra>",
+            hovertemplate="%{x}: %{y:.2f}<br>" + CI + " %{customdata[0]:.2f} – %{customdata[1]:.2f}<extra></extra>",
         )
     )
     if reference is not None:
@@ -193,7 +194,7 @@ def roi_bubble(table: pd.DataFrame, roi_label: str) -> go.Figure:
                 "line": {"width": 1, "color": "#fff"},
             },
             customdata=np.stack([table.spend, table.roi_ci_lo, table.roi_ci_hi], axis=1),
-            hovertemplate="%{text}<br>" + roi_label + " %{y:.2f} (90% CI %{customdata[1]:.2f}–%{customdata[2]:.2f})"
+            hovertemplate="%{text}<br>" + roi_label + " %{y:.2f} (" + CI + " %{customdata[1]:.2f}–%{customdata[2]:.2f})"
             "<br>effectiveness %{x:.4g}<br>spend %{customdata[0]:,.0f}<extra></extra>",
         )
     )

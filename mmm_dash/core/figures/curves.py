@@ -9,6 +9,7 @@ from plotly.subplots import make_subplots
 
 from mmm_dash.core.bundle import CurveSet
 from mmm_dash.core.figures.theme import PALETTE, TEMPLATE, add_band, base_figure, channel_colors, empty_figure
+from mmm_dash.core.formatting import LEVEL
 
 
 def response_curve(
@@ -24,7 +25,7 @@ def response_curve(
     color = channel_colors(curves.channels)[channel]
     spend = curves.spend_grid()[i]
     fig = base_figure(height, xaxis_title="Spend", yaxis_title=f"Incremental {outcome_label}", hovermode="x unified")
-    add_band(fig, spend, curves.ci_lo[i], curves.ci_hi[i], color, name="90% interval")
+    add_band(fig, spend, curves.ci_lo[i], curves.ci_hi[i], color, name=f"{LEVEL} interval")
     fig.add_trace(
         go.Scatter(
             x=spend,

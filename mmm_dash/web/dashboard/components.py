@@ -97,10 +97,3 @@ def download_buttons(model: str | None, period: str | None, which=None, id_prefi
 
 def alert(message: str, color: str = "warning", alert_id: str = "page-alert"):
     return dbc.Alert(message, color=color, id=alert_id, className="py-2")
-
-
-def uncertainty_badge(lo: float, hi: float, mean: float):
-    width = (hi - lo) / mean if mean else float("inf")
-    if width > 1:
-        return dbc.Badge("wide interval", color="secondary", className="ms-1")
-    return None
