@@ -93,8 +93,8 @@ def precompute(path: Path | None, force: bool) -> None:
 @click.option("--period", default="all", show_default=True)
 def inspect_model(path: Path | None, as_json: bool, out: Path | None, period: str) -> None:
     """Print model info, channels and the per-channel table of PATH."""
-    from mmm_dash.core import formats
     from mmm_dash.core.bundle import UnknownPeriodError
+    from mmm_dash.core.exports import inspection
 
     with server_context() as server:
         catalog, entry = _resolve(server, path)
@@ -106,9 +106,9 @@ def inspect_model(path: Path | None, as_json: bool, out: Path | None, period: st
         except UnknownPeriodError as exc:
             fail(str(exc))
         if as_json:
-            text = json.dumps(formats.inspect_document(state.bundle, analysis), indent=2) + "\n"
+            text = json.dumps(inspection.inspect_document(state.bundle, analysis), indent=2) + "\n"
         else:
-            text = formats.inspect_text(state.bundle, analysis)
+            text = inspection.inspect_text(state.bundle, analysis)
     if out:
         out.write_text(text)
         click.echo(f"wrote {out}")

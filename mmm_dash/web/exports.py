@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import re
-
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from mmm_dash.builder.catalog import ModelUnavailable
-from mmm_dash.core import formats
 from mmm_dash.core.bundle import UnknownPeriodError
-from mmm_dash.core.insights import build_insights
+from mmm_dash.core.exports.files import BY_NAME, render
+from mmm_dash.web.downloads import attachment, export_filename
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
-
-MIME = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-    "html": "text/html; charset=utf-8",
-}
-FILES = ("insights.json", "insights.csv", "insights.txt", "metrics.csv", "metrics.json", "report.html")
-
-
-def safe_filename_part(part: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", part)[:80] or "model"
-
-
-def _attachment(body: str, kind: str, ext: str, model: str, period: str) -> Response:
-    name = f"mmm-{safe_filename_part(model)}-{safe_filename_part(period)}-{dt.date.today().isoformat()}-{kind}.{ext}"
-    return Response(
-        body,
-        mimetype=MIME[ext].split(";")[0],
-        content_type=MIME[ext],
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 @bp.get("/<filename>")
 def download(filename: str):
-    if filename not in FILES:
-        return jsonify(error=f"Unknown export {filename!r}; available: {', '.join(FILES)}."), 404
+    export = BY_NAME.get(filename)
+    if export is None:
+        return jsonify(error=f"Unknown export {filename!r}; available: {', '.join(BY_NAME)}."), 404
     catalog = current_app.extensions["mmm_dash"].models
     names = catalog.names()
     model = request.args.get("model") or (names[0] if names else None)
@@ -63,22 +34,5 @@ def download(filename: str):
         analysis = bundle.period(period)
     except UnknownPeriodError as exc:
         return jsonify(error=str(exc)), 400
-
-    kind, ext = filename.split(".")
-    if kind == "metrics":
-        body = (
-            json.dumps(formats.metrics_document(bundle, analysis), indent=2)
-            if ext == "json"
-            else formats.metrics_csv(analysis)
-        )
-        return _attachment(body, kind, ext, model, period)
-    insights = build_insights(bundle.info, analysis)
-    if kind == "report":
-        body = formats.report_html(bundle, analysis, insights)
-    elif ext == "json":
-        body = json.dumps(formats.insights_document(bundle, analysis, insights), indent=2)
-    elif ext == "csv":
-        body = formats.insights_csv(insights)
-    else:
-        body = formats.insights_text(bundle, analysis, insights)
-    return _attachment(body, kind, ext, model, period)
+    body = render(export, bundle, analysis)
+    return attachment(body, export_filename(model, period, export.kind, export.ext))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mmm_dash.builder.catalog import ModelCatalog
-from mmm_dash.core import formats
+from mmm_dash.core.exports import documents, inspection, report
 from mmm_dash.core.insights import build_insights
 from mmm_dash.core.scenario import ScenarioModel
 from tests.conftest import TEST_CACHE
@@ -77,9 +77,9 @@ def test_insights_and_exports_work_on_every_shape(shape_bundle):
     analysis = bundle.period("all")
     insights = build_insights(bundle.info, analysis)
     assert insights and all(i.numbers for i in insights)
-    assert formats.metrics_document(bundle, analysis)["channels"]
-    assert "Per-channel metrics" in formats.report_html(bundle, analysis, insights)
-    assert bundle.info.name in formats.inspect_text(bundle, analysis)
+    assert documents.metrics_document(bundle, analysis)["channels"]
+    assert "Per-channel metrics" in report.report_html(bundle, analysis, insights)
+    assert bundle.info.name in inspection.inspect_text(bundle, analysis)
 
 
 def test_curves_equal_meridians_response_curves(shape_bundle):

@@ -10,30 +10,30 @@ import math
 import numpy as np
 import pytest
 
-from mmm_dash.core import formats
+from mmm_dash.core.exports import documents
 from tests.unit.synthetic import four_channel_case, info
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
 def test_formula_like_cells_are_neutralised(cell):
-    assert formats.neutralize(cell) == "'" + cell
+    assert documents.neutralize(cell) == "'" + cell
 
 
 def test_plain_cells_and_numbers_pass_through():
-    assert formats.neutralize("Paid Search") == "Paid Search"
-    assert formats.neutralize(-2.5) == -2.5
+    assert documents.neutralize("Paid Search") == "Paid Search"
+    assert documents.neutralize(-2.5) == -2.5
 
 
 def test_channel_names_from_model_files_cannot_inject_formulas():
     analysis = four_channel_case()
     evil = analysis.channels.rename(index={"Strong": "=cmd|' /C calc'!A0"})
     analysis = type(analysis)(**{**analysis.__dict__, "channels": evil})
-    rows = list(csv.reader(io.StringIO(formats.metrics_csv(analysis))))
+    rows = list(csv.reader(io.StringIO(documents.metrics_csv(analysis))))
     assert rows[1][0] == "'=cmd|' /C calc'!A0"
 
 
 def test_json_is_clean_numbers_and_nulls():
-    doc = formats.clean({"a": np.float64(1.5), "b": float("nan"), "c": np.int64(3), "d": np.array([1.0, np.inf])})
+    doc = documents.clean({"a": np.float64(1.5), "b": float("nan"), "c": np.int64(3), "d": np.array([1.0, np.inf])})
     assert doc == {"a": 1.5, "b": None, "c": 3, "d": [1.0, None]}
     json.dumps(doc, allow_nan=False)
 
@@ -43,7 +43,7 @@ def test_metrics_document_has_stable_keys():
 
     analysis = four_channel_case()
     bundle = Bundle(3, info(), {"all": analysis}, None, None, None, None, None, {})
-    doc = formats.metrics_document(bundle, analysis)
+    doc = documents.metrics_document(bundle, analysis)
     assert set(doc) == {
         "format_version",
         "generated_at",

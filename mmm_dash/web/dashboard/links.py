@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
 
+from mmm_dash.core.exports.files import EXPORT_FILES
+
 PAGES = (
     ("Overview", "/"),
     ("Contribution", "/contribution"),
@@ -13,14 +15,7 @@ PAGES = (
     ("Insights", "/insights"),
     ("Diagnostics", "/diagnostics"),
 )
-EXPORTS = (
-    ("Insights (JSON)", "insights.json"),
-    ("Insights (CSV)", "insights.csv"),
-    ("Insights (TXT)", "insights.txt"),
-    ("Metrics (CSV)", "metrics.csv"),
-    ("Metrics (JSON)", "metrics.json"),
-    ("Report (HTML)", "report.html"),
-)
+EXPORTS = tuple((f.label, f.filename) for f in EXPORT_FILES)  # (menu label, file name)
 
 
 def parse_search(search: str | None) -> dict[str, str]:

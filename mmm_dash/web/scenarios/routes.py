@@ -8,10 +8,10 @@ from flask import Blueprint, current_app, jsonify
 from flask_login import current_user
 
 from mmm_dash.builder.catalog import ModelUnavailable
-from mmm_dash.core import formats
 from mmm_dash.core.bundle import UnknownPeriodError
+from mmm_dash.core.exports import documents
 from mmm_dash.core.scenario import ScenarioError
-from mmm_dash.web.exports import MIME, safe_filename_part
+from mmm_dash.web.downloads import attachment, scenario_filename
 from mmm_dash.web.scenarios import service
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
@@ -33,7 +33,7 @@ def download(scenario_id: int, ext: str):
     rows = service.outcome_rows(model, outcome)
     if ext == "json":
         body = json.dumps(
-            formats.clean(
+            documents.clean(
                 {
                     "name": scenario.name,
                     "model": scenario.model,
@@ -49,9 +49,5 @@ def download(scenario_id: int, ext: str):
             indent=2,
         )
     else:
-        body = formats.csv_text([list(rows[0])] + [list(r.values()) for r in rows])
-    parts = (scenario.model, scenario.period, scenario.name)
-    name = "mmm-scenario-" + "-".join(safe_filename_part(p) for p in parts) + f".{ext}"
-    return current_app.response_class(
-        body, content_type=MIME[ext], headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+        body = documents.csv_text([list(rows[0])] + [list(r.values()) for r in rows])
+    return attachment(body, scenario_filename(scenario.model, scenario.period, scenario.name, ext))

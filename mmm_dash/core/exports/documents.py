@@ -1,0 +1,236 @@
+"""Export documents: pure functions from the bundle to JSON documents, CSV and plain text.
+
+JSON keys are stable (documented in README). Numbers stay numbers; a non-finite number is null.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from mmm_dash.core.bundle import CONFIDENCE, STATS, Bundle, PeriodAnalysis
+from mmm_dash.core.formatting import CI, LEVEL, compact, interval, ratio
+from mmm_dash.core.insights import Insight, build_insights
+from mmm_dash.core.scenario import ScenarioModel, ScenarioOutcome
+from mmm_dash.core.tables import METRIC_ORDER, PLAIN_COLUMNS, channel_metrics
+
+FORMAT_VERSION = 1
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+INSIGHT_CSV_NUMBERS = ("roi_mean", "roi_ci_lo", "roi_ci_hi", "mroi_mean", "spend", "incremental_outcome_mean")
+
+
+def clean(value: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to None, recursively."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [clean(v) for v in value.tolist()]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def neutralize(cell: Any) -> Any:
+    """Defuse spreadsheet formulas in text cells (channel names come from model files)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_PREFIXES):
+        return "'" + cell
+    return cell
+
+
+def csv_text(rows: list[list]) -> str:
+    """CSV with CRLF line ends, formula-like cells defused and non-finite numbers empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([neutralize(c) if not (isinstance(c, float) and not math.isfinite(c)) else "" for c in row])
+    return buffer.getvalue()
+
+
+def _header(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
+    info = bundle.info
+    return {
+        "format_version": FORMAT_VERSION,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "model": {
+            "name": info.name,
+            "file": info.file_name,
+            "sha256": info.sha256,
+            "meridian_version": info.meridian_version,
+            "kpi": info.kpi_name,
+            "kpi_type": info.kpi_type,
+            "outcome": info.outcome_label,
+            "outcome_is_revenue": info.has_revenue,
+        },
+        "period": {
+            "key": analysis.period.key,
+            "label": analysis.period.label,
+            "start": analysis.period.start,
+            "end": analysis.period.end,
+            "n_times": analysis.period.n_times,
+        },
+        "confidence_level": CONFIDENCE,
+    }
+
+
+def _channel_record(row) -> dict:
+    record = {"channel": str(row["channel"])}
+    record.update({col: row[col] for col in PLAIN_COLUMNS})
+    for metric in METRIC_ORDER:
+        record[metric] = {stat: row[f"{metric}_{stat}"] for stat in STATS}
+    return record
+
+
+def metrics_document(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
+    """`metrics.json`: every paid channel's metrics, the paid total and the baseline."""
+    table = channel_metrics(analysis, include_total=True)
+    rows = [_channel_record(r) for _i, r in table.iterrows()]
+    return clean(
+        {
+            **_header(bundle, analysis),
+            "channels": rows[:-1],
+            "total": rows[-1],
+            "baseline": {
+                "incremental_outcome": {s: analysis.baseline[f"incremental_outcome_{s}"] for s in STATS},
+                "pct_of_contribution": {s: analysis.baseline[f"pct_of_contribution_{s}"] for s in STATS},
+            },
+        }
+    )
+
+
+def insights_document(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight] | None = None) -> dict:
+    """`insights.json`: the period's insights with their numbers and probabilities."""
+    insights = insights if insights is not None else build_insights(bundle.info, analysis)
+    return clean(
+        {
+            **_header(bundle, analysis),
+            "insights": [
+                {
+                    "id": i.id,
+                    "kind": i.kind,
+                    "channel": i.channel,
+                    "title": i.title,
+                    "text": i.text,
+                    "probability": i.probability,
+                    "numbers": i.numbers,
+                }
+                for i in insights
+            ],
+        }
+    )
+
+
+def metrics_csv(analysis: PeriodAnalysis) -> str:
+    """`metrics.csv`: the per-channel table, one row per paid channel."""
+    table = channel_metrics(analysis)
+    return csv_text([list(table.columns)] + [[*r] for r in table.itertuples(index=False)])
+
+
+def insights_csv(insights: list[Insight]) -> str:
+    """`insights.csv`: one row per insight, its main numbers in columns and all of them as JSON."""
+    header = ["id", "kind", "channel", "title", "text", "probability", *INSIGHT_CSV_NUMBERS, "numbers_json"]
+    rows = [header]
+    for i in insights:
+        rows.append(
+            [
+                i.id,
+                i.kind,
+                i.channel,
+                i.title,
+                i.text,
+                "" if i.probability is None else i.probability,
+                *[i.numbers.get(k, "") for k in INSIGHT_CSV_NUMBERS],
+                json.dumps(clean(i.numbers), sort_keys=True),
+            ]
+        )
+    return csv_text(rows)
+
+
+def insights_text(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight]) -> str:
+    """`insights.txt`: a headline and the numbered insights, for pasting into an email."""
+    info, total = bundle.info, analysis.total()
+    outcome_ci = interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, compact)
+    lines = [
+        f"Media-mix model insights: {info.name}",
+        f"Period: {analysis.period.label}",
+        f"KPI: {info.kpi_name}; outcome measured in {info.outcome_label}; intervals are {LEVEL} credible intervals.",
+        "",
+        f"Paid spend {compact(total.spend)} drove {compact(total.incremental_outcome_mean)} incremental "
+        f"{info.outcome_label} ({CI} {outcome_ci}); "
+        f"blended {info.roi_label} {ratio(total.roi_mean)} ({CI} {interval(total.roi_ci_lo, total.roi_ci_hi)}).",
+        "",
+    ]
+    for n, i in enumerate(insights, 1):
+        lines.append(f"{n}. {i.title}")
+        lines.append(f"   {i.text}")
+        lines.append("")
+    lines.append(f"Model file {info.file_name} (sha256 {info.sha256[:12]}), Meridian {info.meridian_version}.")
+    return "\n".join(lines) + "\n"
+
+
+# -- saved scenarios -----------------------------------------------------------------------------
+def scenario_rows(model: ScenarioModel, outcome: ScenarioOutcome) -> list[dict]:
+    """Per-channel rows plus a total row, for a saved scenario's downloads."""
+    rows = []
+    for i, channel in enumerate(model.channels):
+        rows.append(
+            {
+                "channel": channel,
+                "historical_spend": float(model.historical_spend[i]),
+                "scenario_spend": float(outcome.spend[i]),
+                "incremental_outcome_mean": float(outcome.outcome_mean[i]),
+                "incremental_outcome_ci_lo": float(outcome.outcome_ci_lo[i]),
+                "incremental_outcome_ci_hi": float(outcome.outcome_ci_hi[i]),
+                "roi_mean": float(outcome.roi_mean[i]),
+                "roi_ci_lo": float(outcome.roi_ci_lo[i]),
+                "roi_ci_hi": float(outcome.roi_ci_hi[i]),
+            }
+        )
+    rows.append(
+        {
+            "channel": "Total",
+            "historical_spend": float(np.sum(model.historical_spend)),
+            "scenario_spend": outcome.total_spend,
+            "incremental_outcome_mean": outcome.total_mean,
+            "incremental_outcome_ci_lo": outcome.total_ci_lo,
+            "incremental_outcome_ci_hi": outcome.total_ci_hi,
+            "roi_mean": outcome.total_roi_mean,
+            "roi_ci_lo": outcome.total_roi_ci_lo,
+            "roi_ci_hi": outcome.total_roi_ci_hi,
+        }
+    )
+    return rows
+
+
+def scenario_document(
+    name: str, model: str, period: str, outcome_label: str, settings: dict, updated_at: str, rows: list[dict]
+) -> dict:
+    """A saved scenario's JSON download: its settings and predicted outcome per channel and in total."""
+    return clean(
+        {
+            "name": name,
+            "model": model,
+            "period": period,
+            "outcome": outcome_label,
+            "confidence_level": CONFIDENCE,
+            "settings": settings,
+            "updated_at": updated_at,
+            "channels": rows[:-1],
+            "total": rows[-1],
+        }
+    )
+
+
+def scenario_csv(rows: list[dict]) -> str:
+    """A saved scenario's CSV download: the rows of `scenario_rows` under their keys."""
+    return csv_text([list(rows[0])] + [list(r.values()) for r in rows])

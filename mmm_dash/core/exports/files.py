@@ -1,0 +1,56 @@
+"""The export files, defined once: their names, their labels in menus, and how each is rendered."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from mmm_dash.core.bundle import Bundle, PeriodAnalysis
+from mmm_dash.core.exports import documents
+from mmm_dash.core.exports.report import report_html
+from mmm_dash.core.insights import build_insights
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportFile:
+    """One downloadable file of a model period: `metrics.csv` is kind "metrics", extension "csv"."""
+
+    filename: str
+    label: str
+
+    @property
+    def kind(self) -> str:
+        """The part before the dot: insights, metrics or report."""
+        return self.filename.split(".")[0]
+
+    @property
+    def ext(self) -> str:
+        """The extension, which picks the MIME type."""
+        return self.filename.split(".")[1]
+
+
+EXPORT_FILES = (
+    ExportFile("insights.json", "Insights (JSON)"),
+    ExportFile("insights.csv", "Insights (CSV)"),
+    ExportFile("insights.txt", "Insights (TXT)"),
+    ExportFile("metrics.csv", "Metrics (CSV)"),
+    ExportFile("metrics.json", "Metrics (JSON)"),
+    ExportFile("report.html", "Report (HTML)"),
+)
+BY_NAME = {f.filename: f for f in EXPORT_FILES}
+
+
+def render(export: ExportFile, bundle: Bundle, analysis: PeriodAnalysis) -> str:
+    """The body of `export` for one model period."""
+    if export.kind == "metrics":
+        if export.ext == "json":
+            return json.dumps(documents.metrics_document(bundle, analysis), indent=2)
+        return documents.metrics_csv(analysis)
+    insights = build_insights(bundle.info, analysis)
+    if export.kind == "report":
+        return report_html(bundle, analysis, insights)
+    if export.ext == "json":
+        return json.dumps(documents.insights_document(bundle, analysis, insights), indent=2)
+    if export.ext == "csv":
+        return documents.insights_csv(insights)
+    return documents.insights_text(bundle, analysis, insights)

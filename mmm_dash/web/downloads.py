@@ -1,0 +1,47 @@
+"""Every download response in one place: file name, MIME type, and headers that keep a file out of
+shared caches (`Cache-Control: no-store`) and stop browsers from guessing its type (`nosniff`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Response
+
+MIME = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+
+def safe_filename_part(part: str) -> str:
+    """A model, period or scenario name made safe for a file name (at most 80 characters)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", part)[:80] or "model"
+
+
+def export_filename(model: str, period: str, kind: str, ext: str) -> str:
+    """`mmm-<model>-<period>-<date>-<kind>.<ext>`: a model period's export, dated today."""
+    parts = (safe_filename_part(model), safe_filename_part(period), dt.date.today().isoformat(), kind)
+    return "mmm-" + "-".join(parts) + f".{ext}"
+
+
+def scenario_filename(model: str, period: str, name: str, ext: str) -> str:
+    """`mmm-scenario-<model>-<period>-<name>.<ext>`: one saved scenario."""
+    return "mmm-scenario-" + "-".join(safe_filename_part(p) for p in (model, period, name)) + f".{ext}"
+
+
+def attachment(body: str, filename: str) -> Response:
+    """`body` as a download named `filename`, typed by its extension, never cached or sniffed."""
+    ext = filename.rsplit(".", 1)[-1]
+    return Response(
+        body,
+        mimetype=MIME[ext].split(";")[0],
+        content_type=MIME[ext],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
