@@ -35,6 +35,7 @@ class Settings:
     ENVIRONMENT: str
     RATELIMIT_STORAGE_URI: str
     BACKGROUND_BUNDLES: bool  # build missing bundles in a background job inside the app
+    SCENARIO_QUOTA: int  # saved scenarios per user, all models together
 
     @property
     def is_production(self) -> bool:
@@ -70,6 +71,13 @@ def load_settings(overrides: dict | None = None) -> Settings:
     except ValueError:
         raise ConfigError(f"SESSION_MINUTES must be a positive whole number, not {raw['SESSION_MINUTES']!r}.") from None
 
+    try:
+        quota = int(raw["SCENARIO_QUOTA"] or 200)
+        if quota <= 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"SCENARIO_QUOTA must be a positive whole number, not {raw['SCENARIO_QUOTA']!r}.") from None
+
     instance = HOME / "instance"
     database_url = raw["DATABASE_URL"] or f"sqlite:///{instance / 'mmm_dash.sqlite3'}"
     if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
@@ -84,4 +92,5 @@ def load_settings(overrides: dict | None = None) -> Settings:
         ENVIRONMENT=environment,
         RATELIMIT_STORAGE_URI=raw["RATELIMIT_STORAGE_URI"] or "memory://",
         BACKGROUND_BUNDLES=_as_bool(raw["BACKGROUND_BUNDLES"] if raw["BACKGROUND_BUNDLES"] is not None else "1"),
+        SCENARIO_QUOTA=quota,
     )

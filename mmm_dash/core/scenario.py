@@ -9,19 +9,89 @@ greedy choice optimal for concave curves and robust for S-shaped ones.
 from __future__ import annotations
 
 import dataclasses
+import enum
+import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
-from mmm_dash.core.bundle import CONFIDENCE, CurveSet
+from mmm_dash.core.bundle import CONFIDENCE, DEFAULT_BOUND, CurveSet
 
 MAX_MULTIPLIER = 2.0  # curves are computed up to 2x historical spend
-DEFAULT_BOUND = 0.3  # +-30% of historical spend, as Meridian's fixed-budget default
 STEPS = 4000
 
 
 class ScenarioError(ValueError):
     """An input the planner cannot use, in one sentence for the page."""
+
+
+class OptimizerMode(enum.StrEnum):
+    """What the optimizer holds fixed: the budget, or a floor on total or marginal ROI."""
+
+    FIXED = "fixed"
+    TARGET_ROI = "target_roi"
+    TARGET_MROI = "target_mroi"
+
+    @classmethod
+    def parse(cls, value: object) -> OptimizerMode:
+        """The mode named by `value`, or a ScenarioError naming the choices."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise ScenarioError(f"Choose an optimizer mode: {', '.join(m.value for m in cls)}.") from None
+
+
+def finite_number(value: object, message: str) -> float:
+    """`value` as a finite float (bools and strings refused), else ScenarioError(message)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ScenarioError(message)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ScenarioError(message)
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class FixedBudgetScenario:
+    """Spend exactly `budget`, allocated for the most expected outcome."""
+
+    budget: float
+
+    def __post_init__(self) -> None:
+        budget = finite_number(self.budget, "The budget must be a non-negative number.")
+        if budget < 0:
+            raise ScenarioError("The budget must be a non-negative number.")
+        object.__setattr__(self, "budget", budget)
+
+
+@dataclasses.dataclass(frozen=True)
+class FlexibleBudgetScenario:
+    """Spend while total ROI (TARGET_ROI) or each next step's marginal ROI (TARGET_MROI) meets `target`."""
+
+    mode: OptimizerMode
+    target: float
+
+    def __post_init__(self) -> None:
+        mode = OptimizerMode.parse(self.mode)
+        if mode is OptimizerMode.FIXED:
+            raise ScenarioError("A flexible budget needs a target ROI or a target marginal ROI.")
+        target = finite_number(self.target, "The target must be a positive number.")
+        if target <= 0:
+            raise ScenarioError("The target must be a positive number.")
+        object.__setattr__(self, "mode", mode)
+        object.__setattr__(self, "target", target)
+
+
+def as_spend_vector(values: object, n: int, what: str = "spend") -> np.ndarray:
+    """Exactly `n` finite numbers as a float array, else a ScenarioError saying what is wrong."""
+    if isinstance(values, np.ndarray):
+        values = values.tolist()
+    if not isinstance(values, Sequence) or isinstance(values, str | bytes):
+        raise ScenarioError(f"Give one {what} per channel ({n}).")
+    if len(values) != n:
+        raise ScenarioError(f"Give one {what} per channel ({n}).")
+    return np.array([finite_number(v, f"Every {what} must be a number.") for v in values], dtype=float)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,11 +135,12 @@ class ScenarioModel:
         hist = self.historical_spend[i]
         return 0.0 if hist <= 0 else spend / hist
 
-    def expected_outcome(self, spend: np.ndarray) -> np.ndarray:
+    def expected_outcome(self, spend: Sequence[float] | np.ndarray) -> np.ndarray:
         """(C,) posterior-mean incremental outcome at `spend`."""
         return np.array([float(self._mean_curves[i](self._multiplier(i, s))) for i, s in enumerate(spend)])
 
-    def evaluate(self, spend) -> ScenarioOutcome:
+    def evaluate(self, spend: Sequence[float] | np.ndarray) -> ScenarioOutcome:
+        """Outcome and ROI of `spend` per channel and in total, with credible intervals from the draws."""
         spend = self.validate_spend(spend)
         per_draw = np.stack(
             [self._draw_curves[i](self._multiplier(i, s)) for i, s in enumerate(spend)], axis=1
@@ -98,12 +169,9 @@ class ScenarioModel:
             total_roi_ci_hi=float(np.quantile(total_roi, hi_q)),
         )
 
-    def validate_spend(self, spend) -> np.ndarray:
-        spend = np.asarray(spend, dtype=float)
-        if spend.shape != (len(self.channels),):
-            raise ScenarioError(f"Give one spend per channel ({len(self.channels)}).")
-        if not np.all(np.isfinite(spend)):
-            raise ScenarioError("Every spend must be a number.")
+    def validate_spend(self, spend: object) -> np.ndarray:
+        """`spend` as (C,) floats within the curves' range, else a ScenarioError for the page."""
+        spend = as_spend_vector(spend, len(self.channels))
         if np.any(spend < 0):
             raise ScenarioError("Spend cannot be negative.")
         too_high = spend > self.historical_spend * MAX_MULTIPLIER * (1 + 1e-9)
@@ -115,7 +183,9 @@ class ScenarioModel:
         return spend
 
     # -- optimization ------------------------------------------------------------------------
-    def default_bounds(self, budget: float | None = None, bound: float = DEFAULT_BOUND):
+    def default_bounds(
+        self, budget: float | None = None, bound: float = DEFAULT_BOUND
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Meridian's default: +-bound around the historical allocation scaled to `budget`."""
         base = self.historical_spend.copy()
         if budget is not None and base.sum() > 0:
@@ -123,11 +193,13 @@ class ScenarioModel:
         return base * (1 - bound), np.minimum(base * (1 + bound), self.historical_spend * MAX_MULTIPLIER)
 
     def _check_bounds(self, lower, upper):
-        lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-        if lower.shape != upper.shape or lower.shape != (len(self.channels),):
-            raise ScenarioError("Give a lower and an upper bound for every channel.")
-        if np.any(~np.isfinite(lower)) or np.any(~np.isfinite(upper)):
-            raise ScenarioError("Every bound must be a number.")
+        n = len(self.channels)
+        for bound in (lower, upper):
+            if isinstance(bound, np.ndarray):
+                bound = bound.tolist()
+            if not isinstance(bound, Sequence) or isinstance(bound, str | bytes) or len(bound) != n:
+                raise ScenarioError("Give a lower and an upper bound for every channel.")
+        lower, upper = as_spend_vector(lower, n, "bound"), as_spend_vector(upper, n, "bound")
         if np.any(lower < 0):
             raise ScenarioError("Lower bounds cannot be negative.")
         bad = lower > upper + 1e-9
@@ -160,7 +232,18 @@ class ScenarioModel:
         order = np.argsort(-rate, kind="stable")
         return rate[order], owners[order], sizes[order]
 
-    def optimize_fixed(self, budget: float, lower=None, upper=None) -> np.ndarray:
+    def optimize(
+        self, scenario: FixedBudgetScenario | FlexibleBudgetScenario, lower: np.ndarray, upper: np.ndarray
+    ) -> np.ndarray:
+        """The allocation `scenario` asks for, within [lower, upper]."""
+        if isinstance(scenario, FixedBudgetScenario):
+            return self.optimize_fixed(scenario.budget, lower, upper)
+        key = "target_roi" if scenario.mode is OptimizerMode.TARGET_ROI else "target_mroi"
+        return self.optimize_flexible(lower, upper, **{key: scenario.target})
+
+    def optimize_fixed(
+        self, budget: float, lower: np.ndarray | None = None, upper: np.ndarray | None = None
+    ) -> np.ndarray:
         """Allocation of exactly `budget` maximising expected incremental outcome within bounds."""
         if not np.isfinite(budget) or budget < 0:
             raise ScenarioError("The budget must be a non-negative number.")
@@ -185,7 +268,9 @@ class ScenarioModel:
             remaining -= take
         return np.minimum(spend, upper)
 
-    def optimize_flexible(self, lower, upper, target_roi: float | None = None, target_mroi: float | None = None):
+    def optimize_flexible(
+        self, lower: np.ndarray, upper: np.ndarray, target_roi: float | None = None, target_mroi: float | None = None
+    ) -> np.ndarray:
         """Spend while the total ROI stays at or above `target_roi`, or while each next step's
         marginal ROI is at least `target_mroi`."""
         if (target_roi is None) == (target_mroi is None):

@@ -64,3 +64,108 @@ def test_same_name_overwrites_and_bad_names_are_refused(app):
         _save(app, owner, "   ")
     with pytest.raises(ScenarioError, match="at most"):
         _save(app, owner, "x" * 121)
+
+
+def _save_payload(app, email, name, payload, model="demo_mmm", period="all"):
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.scenarios import service
+
+    with app.server.app_context():
+        return service.save_scenario(find_user(email).id, name, model, period, payload).id
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"spend": ["a", "b", "c", "d", "e"]}, "must be a number"),
+        ({"spend": [1.0, 2.0]}, "one spend per channel"),
+        ({"spend": [1.0] * 5, "blob": "x" * 700_000}, "too large"),
+        ({"spend": [1.0] * 5, "mode": "free money"}, "optimizer mode"),
+        ({"spend": [1e15] * 5}, "2x historical spend"),
+        ("not a dict", "must be an object"),
+    ],
+)
+def test_bad_payloads_are_refused_before_they_are_stored(app, payload, message):
+    from mmm_dash.web.scenarios.models import SavedScenario
+
+    owner, _ = create_user(app)
+    with pytest.raises(ScenarioError, match=message):
+        _save_payload(app, owner, "bad", payload)
+    with app.server.app_context():
+        from mmm_dash.web.extensions import db
+
+        assert db.session.query(SavedScenario).count() == 0
+
+
+def test_unknown_model_or_period_is_refused(app):
+    owner, _ = create_user(app)
+    with pytest.raises(ScenarioError, match="no longer available"):
+        _save_payload(app, owner, "x", {"spend": [1.0] * 5}, model="nope")
+    with pytest.raises(ScenarioError, match="Unknown period"):
+        _save_payload(app, owner, "x", {"spend": [1.0] * 5}, period="1999")
+
+
+def test_stored_payload_is_normalised(app):
+    owner, _ = create_user(app)
+    scenario_id = _save_payload(app, owner, "plan", {"spend": [1, 2, 3, 4, 5], "mode": "target_roi", "target": 2})
+    from mmm_dash.web.extensions import db
+    from mmm_dash.web.scenarios.models import SavedScenario
+
+    with app.server.app_context():
+        stored = db.session.get(SavedScenario, scenario_id).payload
+    assert stored["spend"] == [1.0, 2.0, 3.0, 4.0, 5.0] and stored["mode"] == "target_roi"
+    assert stored["lower_pct"] == [70.0] * 5 and stored["channels"][1] == "Paid Search"
+
+
+def test_quota_per_user(database_url, demo_model_dir, demo_cache_dir):
+    app = make_app(database_url, demo_model_dir, demo_cache_dir, SCENARIO_QUOTA="2")
+    owner, _ = create_user(app, email="owner@example.com")
+    other, _ = create_user(app, email="other@example.com")
+    spend = {"spend": [1.0] * 5}
+    _save_payload(app, owner, "one", spend)
+    _save_payload(app, owner, "two", spend)
+    with pytest.raises(ScenarioError, match="You have 2 saved scenarios, the most allowed"):
+        _save_payload(app, owner, "three", spend)
+    _save_payload(app, owner, "two", {"spend": [2.0] * 5})  # overwriting an existing name still works
+    _save_payload(app, other, "one", spend)  # the quota is per user
+
+
+def test_scenario_downloads_use_the_download_headers(app):
+    owner, password = create_user(app)
+    scenario_id, _ = _save(app, owner, "Plan A")
+    client = app.server.test_client()
+    login(client, owner, password)
+    for ext, mime in (("csv", "text/csv; charset=utf-8"), ("json", "application/json")):
+        response = client.get(f"/scenarios/{scenario_id}.{ext}")
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == mime
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Disposition"] == (
+            f'attachment; filename="mmm-scenario-demo_mmm-all-Plan_A.{ext}"'
+        )
+
+
+def test_a_bad_row_stored_before_validation_answers_409_not_500(app):
+    """Rows written by older versions (no validation) cannot break the download."""
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.extensions import db
+    from mmm_dash.web.scenarios.models import SavedScenario
+
+    owner, password = create_user(app)
+    with app.server.app_context():
+        row = SavedScenario(
+            user_id=find_user(owner).id,
+            name="old",
+            model="demo_mmm",
+            period="all",
+            payload={"spend": ["a", "b", "c", "d", "e"]},
+        )
+        db.session.add(row)
+        db.session.commit()
+        scenario_id = row.id
+    client = app.server.test_client()
+    login(client, owner, password)
+    for ext in ("csv", "json"):
+        response = client.get(f"/scenarios/{scenario_id}.{ext}")
+        assert response.status_code == 409 and "must be a number" in response.json["error"]

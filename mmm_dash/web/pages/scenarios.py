@@ -1,33 +1,47 @@
-"""Scenario planner: what-if budgets, a fast optimizer over the model's curves, saved scenarios."""
+"""Scenario planner page: layout and thin callbacks over `mmm_dash.core.planner`.
+
+Every callback argument comes from the browser, so each is parsed by the planner's types; a value
+it cannot use is answered with a one-sentence message on the page, never an error response.
+"""
 
 import dash
 import dash_bootstrap_components as dbc
-import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from flask_login import current_user
 
+from mmm_dash.core import planner
 from mmm_dash.core.figures.curves import allocation_comparison, response_curve, small_multiples
-from mmm_dash.core.formatting import compact, interval, ratio
-from mmm_dash.core.scenario import DEFAULT_BOUND, MAX_MULTIPLIER, ScenarioError
+from mmm_dash.core.formatting import CI, compact, interval, ratio
+from mmm_dash.core.planner import (
+    DEFAULT_LOWER_PCT,
+    DEFAULT_UPPER_PCT,
+    MODE_LABELS,
+    SLIDER_MAX,
+    NumberEntered,
+    OptimizeRequested,
+    PlannerSettings,
+    ResetToHistorical,
+    SavedPayload,
+    ScenarioOpened,
+    SliderMoved,
+    SpendUnit,
+)
+from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
-from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
+from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.scenarios import service
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · mmm-dash", order=4)
 
 ALL_CHANNELS = "__all__"  # curve picker value: every channel's curve as small multiples
-MODES = [
-    {"label": "Fixed budget: maximise outcome", "value": "fixed"},
-    {"label": "Flexible: spend while total ROI ≥ target", "value": "target_roi"},
-    {"label": "Flexible: spend while marginal ROI ≥ target", "value": "target_mroi"},
-]
+MODES = [{"label": label, "value": mode.value} for mode, label in MODE_LABELS.items()]
 
 
 def _id(kind: str, i: int) -> dict:
     return {"type": kind, "index": i}
 
 
-def channel_row(i: int, channel: str, hist: float):
+def channel_row(i: int, channel: str):
     return dbc.Row(
         [
             dbc.Col(html.Div(channel, className="fw-semibold small"), xs=12, md=2),
@@ -35,7 +49,7 @@ def channel_row(i: int, channel: str, hist: float):
                 dcc.Slider(
                     id=_id("sc-slider", i),
                     min=0,
-                    max=MAX_MULTIPLIER * 100,
+                    max=SLIDER_MAX,
                     step=1,
                     value=100,
                     marks={0: "0%", 100: "100%", 200: "200%"},
@@ -59,12 +73,8 @@ def channel_row(i: int, channel: str, hist: float):
             dbc.Col(
                 dbc.InputGroup(
                     [
-                        dbc.Input(
-                            id=_id("sc-lower", i), type="number", value=round((1 - DEFAULT_BOUND) * 100), size="sm"
-                        ),
-                        dbc.Input(
-                            id=_id("sc-upper", i), type="number", value=round((1 + DEFAULT_BOUND) * 100), size="sm"
-                        ),
+                        dbc.Input(id=_id("sc-lower", i), type="number", value=DEFAULT_LOWER_PCT, size="sm"),
+                        dbc.Input(id=_id("sc-upper", i), type="number", value=DEFAULT_UPPER_PCT, size="sm"),
                     ],
                     size="sm",
                 ),
@@ -89,10 +99,10 @@ def controls(view: View):
                             dbc.RadioItems(
                                 id="sc-unit",
                                 options=[
-                                    {"label": "% of historical", "value": "pct"},
-                                    {"label": "absolute", "value": "abs"},
+                                    {"label": "% of historical", "value": SpendUnit.PERCENT.value},
+                                    {"label": "absolute", "value": SpendUnit.ABSOLUTE.value},
                                 ],
-                                value="pct",
+                                value=SpendUnit.PERCENT.value,
                                 inline=True,
                                 className="small",
                             ),
@@ -108,17 +118,16 @@ def controls(view: View):
                         "for the optimizer."
                     ),
                 ),
-                *[
-                    channel_row(i, ch, h)
-                    for i, (ch, h) in enumerate(zip(curves.channels, curves.historical_spend, strict=True))
-                ],
+                *[channel_row(i, ch) for i, ch in enumerate(curves.channels)],
                 html.Hr(),
                 dbc.Row(
                     [
                         dbc.Col(
                             [
                                 dbc.Label("Optimizer", html_for="sc-mode", className="small"),
-                                dcc.Dropdown(id="sc-mode", options=MODES, value="fixed", clearable=False),
+                                dcc.Dropdown(
+                                    id="sc-mode", options=MODES, value=OptimizerMode.FIXED.value, clearable=False
+                                ),
                             ],
                             md=6,
                         ),
@@ -200,6 +209,7 @@ def controls(view: View):
 
 
 def saved_options(model: str) -> list[dict]:
+    """The signed-in user's saved scenarios of `model`, for the dropdown."""
     if not current_user or not current_user.is_authenticated:
         return []
     return [
@@ -217,7 +227,7 @@ def content(view: View):
             f"Predicted incremental {view.info.outcome_label} for a budget · "
             f"{view.analysis.period.label} · intervals from the posterior draws",
         ),
-        dcc.Store(id="sc-view", data={"model": view.model, "period": view.period_key, "historical": hist}),
+        dcc.Store(id="sc-view", data={"model": view.model, "period": view.period_key}),  # spend comes from the bundle
         dcc.Store(id="sc-spend", data=hist),
         dcc.Store(id="sc-loaded"),
         html.Div(id="sc-error"),
@@ -258,12 +268,45 @@ def layout(model=None, period=None, **_):
 
 
 # -- state: one callback owns the scenario spend, whatever changed it ---------------------------
-def _numbers(spend, hist, unit):
-    return [round(s) if unit == "abs" else round(s / h * 100, 1) if h else 0 for s, h in zip(spend, hist, strict=True)]
+def _message(exc: ScenarioError):
+    return dbc.Alert(str(exc), color="warning", className="py-2", id="sc-error-message", dismissable=True)
 
 
-def _sliders(spend, hist):
-    return [min(MAX_MULTIPLIER * 100, round(s / h * 100)) if h else 0 for s, h in zip(spend, hist, strict=True)]
+def _settings(settings: dict) -> PlannerSettings:
+    """The optimizer box as the planner's settings (ScenarioError for values it cannot use)."""
+    return PlannerSettings(
+        settings["mode"], settings["budget"], settings["target"], settings["lower"], settings["upper"]
+    )
+
+
+def _one_of(values, index, n: int):
+    """The `index`-th of a per-channel list sent by the browser, if the list has one value per channel."""
+    if not isinstance(values, list) or len(values) != n or not isinstance(index, int) or not 0 <= index < n:
+        raise ScenarioError("This page is out of date; reload it.")
+    return values[index]
+
+
+def _event(trigger, n: int, sliders, numbers, unit, loaded, settings) -> planner.PlannerEvent | None:
+    """What changed the scenario, as a planner event."""
+    if isinstance(trigger, dict) and trigger.get("type") == "sc-slider":
+        return SliderMoved(trigger.get("index"), _one_of(sliders, trigger.get("index"), n))
+    if isinstance(trigger, dict) and trigger.get("type") == "sc-number":
+        return NumberEntered(trigger.get("index"), _one_of(numbers, trigger.get("index"), n), SpendUnit.parse(unit))
+    if trigger == "sc-reset":
+        return ResetToHistorical()
+    if trigger == "sc-loaded" and loaded:
+        if not isinstance(loaded, dict):
+            raise ScenarioError("That saved scenario cannot be opened; pick it again.")
+        return ScenarioOpened(loaded.get("spend"))
+    if trigger == "sc-optimize":
+        return OptimizeRequested(_settings(settings))
+    return None
+
+
+def _per_channel(values: list, position: int):
+    """`values` for a wildcard output, or no_update when the request names another number of outputs."""
+    specs = ctx.outputs_list[position]
+    return values if isinstance(specs, list) and len(specs) == len(values) else dash.no_update
 
 
 @callback(
@@ -272,69 +315,62 @@ def _sliders(spend, hist):
     Output({"type": "sc-number", "index": ALL}, "value"),
     Output("sc-error", "children"),
     Output("sc-budget", "value"),
-    Input({"type": "sc-slider", "index": ALL}, "value"),
-    Input({"type": "sc-number", "index": ALL}, "value"),
-    Input("sc-unit", "value"),
-    Input("sc-optimize", "n_clicks"),
-    Input("sc-reset", "n_clicks"),
-    Input("sc-loaded", "data"),
-    State("sc-view", "data"),
-    State("sc-mode", "value"),
-    State("sc-budget", "value"),
-    State("sc-target", "value"),
-    State({"type": "sc-lower", "index": ALL}, "value"),
-    State({"type": "sc-upper", "index": ALL}, "value"),
-    State("sc-spend", "data"),
+    inputs={
+        "sliders": Input({"type": "sc-slider", "index": ALL}, "value"),
+        "numbers": Input({"type": "sc-number", "index": ALL}, "value"),
+        "unit": Input("sc-unit", "value"),
+        "optimize": Input("sc-optimize", "n_clicks"),
+        "reset": Input("sc-reset", "n_clicks"),
+        "loaded": Input("sc-loaded", "data"),
+    },
+    state={
+        "view": State("sc-view", "data"),
+        "settings": {
+            "mode": State("sc-mode", "value"),
+            "budget": State("sc-budget", "value"),
+            "target": State("sc-target", "value"),
+            "lower": State({"type": "sc-lower", "index": ALL}, "value"),
+            "upper": State({"type": "sc-upper", "index": ALL}, "value"),
+        },
+        "spend": State("sc-spend", "data"),
+    },
     prevent_initial_call=True,
 )
-def update_spend(sliders, numbers, unit, _opt, _reset, loaded, view, mode, budget, target, lowers, uppers, spend):
-    hist = np.asarray(view["historical"], dtype=float)
-    spend = np.asarray(spend, dtype=float)
-    trigger = ctx.triggered_id
+def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings, spend):
+    """Apply the change that fired (slider, box, unit, optimize, reset, opened scenario) to the spend."""
+    try:
+        _bundle, model = service.model_period(*_view_keys(view))
+    except ScenarioError as exc:
+        return dash.no_update, dash.no_update, dash.no_update, _message(exc), dash.no_update
+    hist, n = model.historical_spend, len(model.channels)
     error = None
     try:
-        if isinstance(trigger, dict) and trigger["type"] == "sc-slider":
-            i = trigger["index"]
-            spend[i] = (sliders[i] or 0) / 100 * hist[i]
-        elif isinstance(trigger, dict) and trigger["type"] == "sc-number":
-            i = trigger["index"]
-            value = numbers[i]
-            if value is None:
-                raise ScenarioError("Enter a number for every channel's spend.")
-            if value < 0:
-                raise ScenarioError("Spend cannot be negative.")
-            spend[i] = value if unit == "abs" else value / 100 * hist[i]
-        elif trigger == "sc-reset":
-            spend = hist.copy()
-        elif trigger == "sc-loaded" and loaded:
-            spend = np.asarray(loaded["spend"], dtype=float)
-        elif trigger == "sc-optimize":
-            spend = _optimize(view, mode, budget, target, lowers, uppers, hist)
-        model = service.scenario_model(catalog().bundle(view["model"]), view["period"])
-        spend = model.validate_spend(spend)
+        current = model.validate_spend(spend)
     except ScenarioError as exc:
-        error = dbc.Alert(str(exc), color="warning", className="py-2", id="sc-error-message", dismissable=True)
-        spend = np.asarray(dash.callback_context.states["sc-spend.data"], dtype=float)
-    return (spend.tolist(), _sliders(spend, hist), _numbers(spend, hist, unit), error, round(float(spend.sum())))
+        current, error = hist.copy(), _message(exc)
+    try:
+        new = planner.next_spend(model, current, _event(ctx.triggered_id, n, sliders, numbers, unit, loaded, settings))
+        shown_unit = SpendUnit.parse(unit)
+    except ScenarioError as exc:
+        shown_unit = SpendUnit.ABSOLUTE if unit == SpendUnit.ABSOLUTE else SpendUnit.PERCENT
+        new, error = current, _message(exc)
+    return (
+        new.tolist(),
+        _per_channel(planner.slider_positions(new, hist), 1),
+        _per_channel(planner.display_numbers(new, hist, shown_unit), 2),
+        error,
+        round(float(new.sum())),
+    )
 
 
-def _optimize(view, mode, budget, target, lowers, uppers, hist):
-    if any(v is None for v in [*lowers, *uppers]):
-        raise ScenarioError("Enter a lower and an upper bound (%) for every channel.")
-    lower, upper = np.asarray(lowers, dtype=float) / 100 * hist, np.asarray(uppers, dtype=float) / 100 * hist
-    model = service.scenario_model(catalog().bundle(view["model"]), view["period"])
-    if mode == "fixed":
-        if budget is None:
-            raise ScenarioError("Enter a total budget.")
-        return model.optimize_fixed(float(budget), lower, upper)
-    if target is None:
-        raise ScenarioError("Enter a target.")
-    key = "target_roi" if mode == "target_roi" else "target_mroi"
-    return model.optimize_flexible(lower, upper, **{key: float(target)})
+def _view_keys(view) -> tuple:
+    """(model, period) of the page's view store, whatever the browser sent."""
+    return (view.get("model"), view.get("period")) if isinstance(view, dict) else (None, None)
 
 
 # -- results: a pure read of the scenario ------------------------------------------------------
 def initial_summary(view: View):
+    """The summary cards before any change: the historical allocation against itself."""
     model = service.scenario_model(view.bundle, view.period_key)
     historical = model.evaluate(model.historical_spend)
     return results_summary(view.info, historical, historical)
@@ -358,7 +394,7 @@ def results_summary(info, scenario, historical):
                 metric_card(
                     f"Incremental {label}",
                     compact(scenario.total_mean),
-                    f"90% CI {interval(scenario.total_ci_lo, scenario.total_ci_hi, compact)} · "
+                    f"{CI} {interval(scenario.total_ci_lo, scenario.total_ci_hi, compact)} · "
                     f"{'+' if delta >= 0 else '-'}{compact(abs(delta))} vs historical",
                     "sc-card-outcome",
                 ),
@@ -368,7 +404,7 @@ def results_summary(info, scenario, historical):
                 metric_card(
                     info.roi_label,
                     ratio(scenario.total_roi_mean),
-                    f"90% CI {interval(scenario.total_roi_ci_lo, scenario.total_roi_ci_hi)} · "
+                    f"{CI} {interval(scenario.total_roi_ci_lo, scenario.total_roi_ci_hi)} · "
                     f"historical {ratio(historical.total_roi_mean)}",
                     "sc-card-roi",
                 ),
@@ -397,7 +433,7 @@ def results_table(model, scenario, historical):
             )
         )
     head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Channel", "Historical", "Scenario", "Outcome (90% CI)", "ROI (90% CI)")])
+        html.Tr([html.Th(h) for h in ("Channel", "Historical", "Scenario", f"Outcome ({CI})", f"ROI ({CI})")])
     )
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0", id="sc-results-table")
 
@@ -412,11 +448,15 @@ def results_table(model, scenario, historical):
     State("sc-view", "data"),
 )
 def show_results(spend, channel, view):
-    bundle = catalog().bundle(view["model"])
-    model = service.scenario_model(bundle, view["period"])
-    scenario, historical = model.evaluate(spend), model.evaluate(model.historical_spend)
+    """Summary, allocation, table and curves of the scenario spend: a pure read."""
+    try:
+        bundle, model = service.model_period(*_view_keys(view))
+        scenario = model.evaluate(model.validate_spend(spend))
+    except ScenarioError as exc:
+        return _message(exc), dash.no_update, dash.no_update, dash.no_update
+    historical = model.evaluate(model.historical_spend)
     curves = bundle.period(view["period"]).curves
-    if channel in model.channels:
+    if isinstance(channel, str) and channel in model.channels:
         i = model.channels.index(channel)
         curve = response_curve(
             curves,
@@ -444,48 +484,57 @@ def show_results(spend, channel, view):
 
 
 # -- saved scenarios ---------------------------------------------------------------------------
+def _scenario_id(selected) -> int:
+    """The dropdown's value as a scenario id (ScenarioError for anything else)."""
+    if isinstance(selected, bool) or not isinstance(selected, int):
+        raise ScenarioError("Pick a saved scenario from the list.")
+    return selected
+
+
+def _failure(exc: ScenarioError):
+    return html.Span(str(exc), className="text-danger")
+
+
 @callback(
     Output("sc-saved", "options"),
     Output("sc-saved", "value"),
     Output("sc-saved-msg", "children"),
-    Input("sc-save", "n_clicks"),
-    Input("sc-delete", "n_clicks"),
-    State("sc-name", "value"),
-    State("sc-saved", "value"),
-    State("sc-spend", "data"),
-    State("sc-view", "data"),
-    State("sc-mode", "value"),
-    State("sc-budget", "value"),
-    State("sc-target", "value"),
-    State({"type": "sc-lower", "index": ALL}, "value"),
-    State({"type": "sc-upper", "index": ALL}, "value"),
+    inputs={"save": Input("sc-save", "n_clicks"), "delete": Input("sc-delete", "n_clicks")},
+    state={
+        "name": State("sc-name", "value"),
+        "selected": State("sc-saved", "value"),
+        "spend": State("sc-spend", "data"),
+        "view": State("sc-view", "data"),
+        "settings": {
+            "mode": State("sc-mode", "value"),
+            "budget": State("sc-budget", "value"),
+            "target": State("sc-target", "value"),
+            "lower": State({"type": "sc-lower", "index": ALL}, "value"),
+            "upper": State({"type": "sc-upper", "index": ALL}, "value"),
+        },
+    },
     prevent_initial_call=True,
 )
-def save_or_delete(_save, _delete, name, selected, spend, view, mode, budget, target, lowers, uppers):
+def save_or_delete(save, delete, name, selected, spend, view, settings):
+    """Save the scenario under `name`, or delete the selected one; the message says which happened."""
+    model_name, period = _view_keys(view)
     if ctx.triggered_id == "sc-delete":
         if selected is None:
             return dash.no_update, dash.no_update, "Pick a saved scenario to delete."
-        service.delete_scenario(current_user.id, int(selected))
-        return saved_options(view["model"]), None, "Deleted."
+        try:
+            deleted = service.delete_scenario(current_user.id, _scenario_id(selected))
+        except ScenarioError as exc:
+            return dash.no_update, dash.no_update, _failure(exc)
+        if not deleted:
+            return dash.no_update, dash.no_update, _failure(ScenarioError("No such saved scenario."))
+        return saved_options(model_name), None, "Deleted."
     try:
-        saved = service.save_scenario(
-            current_user.id,
-            name,
-            view["model"],
-            view["period"],
-            {
-                "channels": list(catalog().bundle(view["model"]).info.paid_channels),
-                "spend": spend,
-                "mode": mode,
-                "budget": budget,
-                "target": target,
-                "lower_pct": lowers,
-                "upper_pct": uppers,
-            },
-        )
+        _bundle, model = service.model_period(model_name, period)
+        payload = SavedPayload(model.channels, spend, _settings(settings))
+        saved = service.save_scenario(current_user.id, name, model_name, period, payload.to_dict())
     except ScenarioError as exc:
-        return dash.no_update, dash.no_update, html.Span(str(exc), className="text-danger")
-    return saved_options(view["model"]), saved.id, f"Saved “{saved.name}”."
+        return dash.no_update, dash.no_update, _failure(exc)
+    return saved_options(model_name), saved.id, f"Saved “{saved.name}”."
 
 
 @callback(
@@ -495,13 +544,21 @@ def save_or_delete(_save, _delete, name, selected, spend, view, mode, budget, ta
     Output("sc-dl-csv", "disabled"),
     Output("sc-dl-json", "disabled"),
     Output("sc-name", "value"),
+    Output("sc-saved-msg", "children", allow_duplicate=True),
     Input("sc-saved", "value"),
     prevent_initial_call=True,
 )
 def open_saved(selected):
-    scenario = service.get_scenario(current_user.id, int(selected)) if selected is not None else None
+    """Load the picked scenario's spend and point the download buttons at it."""
+    closed = (None, "#", "#", True, True, dash.no_update)
+    if selected is None:
+        return (*closed, dash.no_update)
+    try:
+        scenario = service.get_scenario(current_user.id, _scenario_id(selected))
+    except ScenarioError as exc:
+        return (*closed, _failure(exc))
     if scenario is None:
-        return None, "#", "#", True, True, dash.no_update
+        return (*closed, _failure(ScenarioError("No such saved scenario.")))
     return (
         scenario.payload,
         f"/scenarios/{scenario.id}.csv",
@@ -509,4 +566,5 @@ def open_saved(selected):
         False,
         False,
         scenario.name,
+        dash.no_update,
     )

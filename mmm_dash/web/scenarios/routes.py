@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask_login import current_user
 
-from mmm_dash.builder.catalog import ModelUnavailable
-from mmm_dash.core.bundle import UnknownPeriodError
 from mmm_dash.core.exports import documents
 from mmm_dash.core.scenario import ScenarioError
 from mmm_dash.web.downloads import attachment, scenario_filename
@@ -25,29 +23,23 @@ def download(scenario_id: int, ext: str):
     if scenario is None:
         return jsonify(error="No such saved scenario."), 404
     try:
-        bundle = current_app.extensions["mmm_dash"].models.bundle(scenario.model)
-        model = service.scenario_model(bundle, scenario.period)
-        outcome = model.evaluate(scenario.payload["spend"])
-    except (ModelUnavailable, UnknownPeriodError, ScenarioError, KeyError) as exc:
+        bundle, model = service.model_period(scenario.model, scenario.period)
+        saved = service.stored_payload(scenario, model)
+        outcome = model.evaluate(saved.spend)
+    except ScenarioError as exc:
         return jsonify(error=f"This scenario cannot be evaluated against its model now: {exc}"), 409
-    rows = service.outcome_rows(model, outcome)
+    rows = documents.scenario_rows(model, outcome)
     if ext == "json":
-        body = json.dumps(
-            documents.clean(
-                {
-                    "name": scenario.name,
-                    "model": scenario.model,
-                    "period": scenario.period,
-                    "outcome": bundle.info.outcome_label,
-                    "confidence_level": 0.9,
-                    "settings": scenario.payload,
-                    "updated_at": scenario.updated_at.isoformat(),
-                    "channels": rows[:-1],
-                    "total": rows[-1],
-                }
-            ),
-            indent=2,
+        document = documents.scenario_document(
+            scenario.name,
+            scenario.model,
+            scenario.period,
+            bundle.info.outcome_label,
+            scenario.payload,
+            scenario.updated_at.isoformat(),
+            rows,
         )
+        body = json.dumps(document, indent=2)
     else:
-        body = documents.csv_text([list(rows[0])] + [list(r.values()) for r in rows])
+        body = documents.scenario_csv(rows)
     return attachment(body, scenario_filename(scenario.model, scenario.period, scenario.name, ext))

@@ -1,15 +1,21 @@
-"""Saved scenarios (per user) and the memoized scenario model of a bundle period."""
+"""Saved scenarios (per user) and the memoized scenario model of a bundle period.
+
+Every payload is validated against the model it belongs to before it is stored (`SavedPayload`),
+and a user keeps at most SCENARIO_QUOTA scenarios, so a client cannot fill the database.
+"""
 
 from __future__ import annotations
 
 import threading
 
-import numpy as np
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from mmm_dash.core.bundle import Bundle
-from mmm_dash.core.scenario import ScenarioError, ScenarioModel, ScenarioOutcome
+from mmm_dash.builder.catalog import ModelUnavailable
+from mmm_dash.core.bundle import Bundle, UnknownPeriodError
+from mmm_dash.core.planner import SavedPayload
+from mmm_dash.core.scenario import ScenarioError, ScenarioModel
 from mmm_dash.web.extensions import db
 from mmm_dash.web.scenarios.models import SavedScenario
 
@@ -27,33 +33,66 @@ def scenario_model(bundle: Bundle, period: str) -> ScenarioModel:
         return _models[key]
 
 
+def model_period(model: object, period: object) -> tuple[Bundle, ScenarioModel]:
+    """The bundle and scenario model of a model name and period sent by a browser, or a ScenarioError."""
+    catalog = current_app.extensions["mmm_dash"].models
+    if not isinstance(model, str) or model not in catalog.names():
+        raise ScenarioError("This model is no longer available; reload the page.")
+    try:
+        bundle = catalog.bundle(model)
+    except ModelUnavailable:
+        raise ScenarioError("This model is being analysed again; try again shortly.") from None
+    if not isinstance(period, str):
+        raise ScenarioError("This period is not available; reload the page.")
+    try:
+        return bundle, scenario_model(bundle, period)
+    except UnknownPeriodError as exc:
+        raise ScenarioError(str(exc)) from None
+
+
 def list_scenarios(user_id: int, model: str) -> list[SavedScenario]:
+    """The user's scenarios of one model, most recently saved first."""
     query = select(SavedScenario).where(SavedScenario.user_id == user_id, SavedScenario.model == model)
     return list(db.session.scalars(query.order_by(SavedScenario.updated_at.desc())))
 
 
 def get_scenario(user_id: int, scenario_id: int) -> SavedScenario | None:
+    """The scenario if it exists and belongs to the user, else None (never another user's)."""
     scenario = db.session.get(SavedScenario, scenario_id)
     return scenario if scenario is not None and scenario.user_id == user_id else None
 
 
+def count_scenarios(user_id: int) -> int:
+    """How many scenarios the user has saved, all models together."""
+    return db.session.scalar(select(func.count()).select_from(SavedScenario).where(SavedScenario.user_id == user_id))
+
+
 def save_scenario(user_id: int, name: str, model: str, period: str, payload: dict) -> SavedScenario:
-    """Create, or overwrite the user's scenario of the same name for this model."""
-    name = (name or "").strip()
+    """Create, or overwrite the user's scenario of the same name for this model, after validating
+    the payload against the model's channels and curves and the user's quota."""
+    name = name.strip() if isinstance(name, str) else ""
     if not name:
         raise ScenarioError("Give the scenario a name.")
     if len(name) > MAX_NAME:
         raise ScenarioError(f"Scenario names are at most {MAX_NAME} characters.")
+    _bundle, scenario_model_ = model_period(model, period)
+    saved = SavedPayload.from_dict(payload, scenario_model_.channels)
+    scenario_model_.validate_spend(saved.spend)
     existing = db.session.scalar(
         select(SavedScenario).where(
             SavedScenario.user_id == user_id, SavedScenario.model == model, SavedScenario.name == name
         )
     )
     if existing is None:
-        existing = SavedScenario(user_id=user_id, name=name, model=model, period=period, payload=payload)
+        quota = current_app.extensions["mmm_dash"].settings.SCENARIO_QUOTA
+        if count_scenarios(user_id) >= quota:
+            raise ScenarioError(
+                f"You have {quota} saved scenarios, the most allowed; delete one or reuse a name to save this one."
+            )
+        existing = SavedScenario(user_id=user_id, name=name, model=model, period=period, payload=saved.to_dict())
         db.session.add(existing)
     else:
-        existing.period, existing.payload = period, payload
+        existing.period, existing.payload = period, saved.to_dict()
     try:
         db.session.commit()
     except IntegrityError:
@@ -62,43 +101,18 @@ def save_scenario(user_id: int, name: str, model: str, period: str, payload: dic
     return existing
 
 
+def stored_payload(scenario: SavedScenario, model: ScenarioModel) -> SavedPayload:
+    """A stored scenario's payload, validated again (rows saved before validation existed may be bad)."""
+    saved = SavedPayload.from_dict(scenario.payload, model.channels)
+    model.validate_spend(saved.spend)
+    return saved
+
+
 def delete_scenario(user_id: int, scenario_id: int) -> bool:
+    """Delete the user's scenario; False when there is none of that id belonging to the user."""
     scenario = get_scenario(user_id, scenario_id)
     if scenario is None:
         return False
     db.session.delete(scenario)
     db.session.commit()
     return True
-
-
-def outcome_rows(model: ScenarioModel, outcome: ScenarioOutcome) -> list[dict]:
-    """Per-channel rows plus a total row, for tables and exports."""
-    rows = []
-    for i, channel in enumerate(model.channels):
-        rows.append(
-            {
-                "channel": channel,
-                "historical_spend": float(model.historical_spend[i]),
-                "scenario_spend": float(outcome.spend[i]),
-                "incremental_outcome_mean": float(outcome.outcome_mean[i]),
-                "incremental_outcome_ci_lo": float(outcome.outcome_ci_lo[i]),
-                "incremental_outcome_ci_hi": float(outcome.outcome_ci_hi[i]),
-                "roi_mean": float(outcome.roi_mean[i]),
-                "roi_ci_lo": float(outcome.roi_ci_lo[i]),
-                "roi_ci_hi": float(outcome.roi_ci_hi[i]),
-            }
-        )
-    rows.append(
-        {
-            "channel": "Total",
-            "historical_spend": float(np.sum(model.historical_spend)),
-            "scenario_spend": outcome.total_spend,
-            "incremental_outcome_mean": outcome.total_mean,
-            "incremental_outcome_ci_lo": outcome.total_ci_lo,
-            "incremental_outcome_ci_hi": outcome.total_ci_hi,
-            "roi_mean": outcome.total_roi_mean,
-            "roi_ci_lo": outcome.total_roi_ci_lo,
-            "roi_ci_hi": outcome.total_roi_ci_hi,
-        }
-    )
-    return rows

@@ -1,0 +1,271 @@
+"""The scenario planner's state and rules, apart from any page.
+
+The page's callbacks only translate widgets into these types and back. Every value here may have
+come from a browser, so nothing is trusted: numbers must be finite, lists must hold one value per
+channel, modes come from `OptimizerMode`, and a saved payload has a bounded size and a fixed shape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from mmm_dash.core.bundle import DEFAULT_BOUND
+from mmm_dash.core.scenario import (
+    MAX_MULTIPLIER,
+    FixedBudgetScenario,
+    FlexibleBudgetScenario,
+    OptimizerMode,
+    ScenarioError,
+    ScenarioModel,
+    as_spend_vector,
+    finite_number,
+)
+
+MAX_PAYLOAD_BYTES = 64 * 1024  # a saved scenario's settings as JSON; a 100-channel plan is ~15 KB
+SLIDER_MAX = round(MAX_MULTIPLIER * 100)  # sliders run from 0% to this % of historical spend
+DEFAULT_LOWER_PCT = round((1 - DEFAULT_BOUND) * 100)
+DEFAULT_UPPER_PCT = round((1 + DEFAULT_BOUND) * 100)
+
+MODE_LABELS = {
+    OptimizerMode.FIXED: "Fixed budget: maximise outcome",
+    OptimizerMode.TARGET_ROI: "Flexible: spend while total ROI ≥ target",
+    OptimizerMode.TARGET_MROI: "Flexible: spend while marginal ROI ≥ target",
+}
+
+
+class SpendUnit(enum.StrEnum):
+    """How the per-channel boxes show spend: percent of historical, or absolute."""
+
+    PERCENT = "pct"
+    ABSOLUTE = "abs"
+
+    @classmethod
+    def parse(cls, value: object) -> SpendUnit:
+        """The unit named by `value`, or a ScenarioError."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise ScenarioError("Show spend as a percent of historical or as an absolute amount.") from None
+
+
+def optional_number(value: object, message: str) -> float | None:
+    """None stays None (an empty box); anything else must be a finite number, else ScenarioError(message)."""
+    return None if value is None else finite_number(value, message)
+
+
+def _optional_numbers(values: object, n: int, message: str) -> tuple[float | None, ...]:
+    if not isinstance(values, Sequence) or isinstance(values, str | bytes) or len(values) != n:
+        raise ScenarioError(message)
+    return tuple(optional_number(v, message) for v in values)
+
+
+# -- conversions between spend and what the widgets show ----------------------------------------
+def display_numbers(spend: np.ndarray, historical: np.ndarray, unit: SpendUnit) -> list[float]:
+    """What each channel's box shows: whole currency units, or percent of historical to 0.1."""
+    if unit is SpendUnit.ABSOLUTE:
+        return [round(s) for s in spend]
+    return [round(s / h * 100, 1) if h else 0 for s, h in zip(spend, historical, strict=True)]
+
+
+def slider_positions(spend: np.ndarray, historical: np.ndarray) -> list[int]:
+    """Each slider's position: whole percent of historical spend, at most SLIDER_MAX."""
+    return [min(SLIDER_MAX, round(s / h * 100)) if h else 0 for s, h in zip(spend, historical, strict=True)]
+
+
+def percent_to_spend(percent: float, historical: float) -> float:
+    """Spend that is `percent` % of `historical`."""
+    return percent / 100 * historical
+
+
+# -- the optimizer's settings ----------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class PlannerSettings:
+    """The optimizer box as the user left it: mode, budget, target and per-channel bounds in percent.
+
+    Empty boxes are None; they are refused only when the optimizer needs them (`scenario`, `bounds`).
+    """
+
+    mode: OptimizerMode = OptimizerMode.FIXED
+    budget: float | None = None
+    target: float | None = None
+    lower_pct: tuple[float | None, ...] = ()
+    upper_pct: tuple[float | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "mode", OptimizerMode.parse(self.mode))
+        set_(self, "budget", optional_number(self.budget, "The budget must be a number."))
+        set_(self, "target", optional_number(self.target, "The target must be a number."))
+        message = "Give a lower and an upper bound (%) for every channel."
+        n = len(self.lower_pct) if isinstance(self.lower_pct, Sequence) else -1
+        set_(self, "lower_pct", _optional_numbers(self.lower_pct, n, message))
+        set_(self, "upper_pct", _optional_numbers(self.upper_pct, n, message))
+
+    @classmethod
+    def default(cls, n_channels: int, budget: float | None = None) -> PlannerSettings:
+        """The page's starting settings: fixed budget, target 1, Meridian's default bounds."""
+        return cls(
+            OptimizerMode.FIXED, budget, 1.0, (DEFAULT_LOWER_PCT,) * n_channels, (DEFAULT_UPPER_PCT,) * n_channels
+        )
+
+    def scenario(self) -> FixedBudgetScenario | FlexibleBudgetScenario:
+        """The optimization these settings ask for; ScenarioError when a box it needs is empty."""
+        if self.mode is OptimizerMode.FIXED:
+            if self.budget is None:
+                raise ScenarioError("Enter a total budget.")
+            return FixedBudgetScenario(self.budget)
+        if self.target is None:
+            raise ScenarioError("Enter a target.")
+        return FlexibleBudgetScenario(self.mode, self.target)
+
+    def bounds(self, historical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds in spend; ScenarioError when a bound is missing."""
+        if len(self.lower_pct) != len(historical) or any(v is None for v in (*self.lower_pct, *self.upper_pct)):
+            raise ScenarioError("Enter a lower and an upper bound (%) for every channel.")
+        return (
+            np.asarray(self.lower_pct, dtype=float) / 100 * historical,
+            np.asarray(self.upper_pct, dtype=float) / 100 * historical,
+        )
+
+
+def optimize(model: ScenarioModel, settings: PlannerSettings) -> np.ndarray:
+    """The optimizer's allocation for `settings` (bounds checked before the scenario's boxes)."""
+    lower, upper = settings.bounds(model.historical_spend)
+    return model.optimize(settings.scenario(), lower, upper)
+
+
+# -- the planner's state machine: one event changes the scenario spend ----------------------------
+@dataclasses.dataclass(frozen=True)
+class SliderMoved:
+    """A channel's slider now reads `percent` % of historical spend (None: cleared, read as 0)."""
+
+    index: int
+    percent: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class NumberEntered:
+    """A channel's box now holds `value`, in `unit`."""
+
+    index: int
+    value: float | None
+    unit: SpendUnit
+
+
+@dataclasses.dataclass(frozen=True)
+class ResetToHistorical:
+    """Back to the historical allocation."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ScenarioOpened:
+    """A saved scenario's spend replaces the current one."""
+
+    spend: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizeRequested:
+    """The optimizer's allocation for `settings` replaces the current one."""
+
+    settings: PlannerSettings
+
+
+PlannerEvent = SliderMoved | NumberEntered | ResetToHistorical | ScenarioOpened | OptimizeRequested
+
+
+def _channel_index(index: object, n: int) -> int:
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < n:
+        raise ScenarioError("That channel is not part of this model; reload the page.")
+    return index
+
+
+def next_spend(model: ScenarioModel, current: np.ndarray, event: PlannerEvent | None) -> np.ndarray:
+    """The scenario spend after `event` (None: unchanged), validated against the model's curves."""
+    hist = model.historical_spend
+    spend = np.array(current, dtype=float)
+    if isinstance(event, SliderMoved):
+        i = _channel_index(event.index, len(hist))
+        percent = optional_number(event.percent, "A slider must be a number.") or 0
+        spend[i] = percent_to_spend(percent, hist[i])
+    elif isinstance(event, NumberEntered):
+        i = _channel_index(event.index, len(hist))
+        value = optional_number(event.value, "Enter a number for every channel's spend.")
+        if value is None:
+            raise ScenarioError("Enter a number for every channel's spend.")
+        if value < 0:
+            raise ScenarioError("Spend cannot be negative.")
+        spend[i] = value if event.unit is SpendUnit.ABSOLUTE else percent_to_spend(value, hist[i])
+    elif isinstance(event, ResetToHistorical):
+        spend = hist.copy()
+    elif isinstance(event, ScenarioOpened):
+        spend = as_spend_vector(event.spend, len(hist))
+    elif isinstance(event, OptimizeRequested):
+        spend = optimize(model, event.settings)
+    return model.validate_spend(spend)
+
+
+# -- the saved payload ---------------------------------------------------------------------------
+PAYLOAD_KEYS = ("channels", "spend", "mode", "budget", "target", "lower_pct", "upper_pct")
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedPayload:
+    """What a saved scenario stores: the channels it was made for, their spend and the optimizer box."""
+
+    channels: tuple[str, ...]
+    spend: tuple[float, ...]
+    settings: PlannerSettings
+
+    def __post_init__(self) -> None:
+        n = len(self.channels)
+        object.__setattr__(self, "spend", tuple(as_spend_vector(self.spend, n).tolist()))
+        if len(self.settings.lower_pct) != n:
+            raise ScenarioError("Give a lower and an upper bound (%) for every channel.")
+
+    def to_dict(self) -> dict:
+        """The stored JSON shape (keys in PAYLOAD_KEYS)."""
+        s = self.settings
+        return {
+            "channels": list(self.channels),
+            "spend": list(self.spend),
+            "mode": s.mode.value,
+            "budget": s.budget,
+            "target": s.target,
+            "lower_pct": list(s.lower_pct),
+            "upper_pct": list(s.upper_pct),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, channels: Sequence[str]) -> SavedPayload:
+        """Validate a payload for a model with `channels`; missing settings take the page's defaults."""
+        if not isinstance(data, Mapping):
+            raise ScenarioError("A saved scenario must be an object with a spend per channel.")
+        size = len(json.dumps(data, default=str).encode())
+        if size > MAX_PAYLOAD_BYTES:
+            raise ScenarioError(
+                f"This scenario is too large to save ({size / 1024:,.0f} KB; the limit is "
+                f"{MAX_PAYLOAD_BYTES // 1024} KB)."
+            )
+        unknown = sorted(str(k) for k in data if k not in PAYLOAD_KEYS)
+        if unknown:
+            raise ScenarioError(f"Unknown scenario field(s): {', '.join(unknown)[:200]}.")
+        channels = tuple(channels)
+        if "channels" in data and data["channels"] != list(channels):
+            raise ScenarioError("This scenario was saved for other channels than the model has now.")
+        if "spend" not in data:
+            raise ScenarioError(f"Give one spend per channel ({len(channels)}).")
+        defaults = PlannerSettings.default(len(channels))
+        settings = PlannerSettings(
+            mode=data.get("mode", defaults.mode),
+            budget=data.get("budget", defaults.budget),
+            target=data.get("target", defaults.target),
+            lower_pct=data.get("lower_pct", defaults.lower_pct),
+            upper_pct=data.get("upper_pct", defaults.upper_pct),
+        )
+        return cls(channels, data["spend"], settings)
