@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc
 
 from mmm_dash.core.figures import charts
+from mmm_dash.core.formatting import LEVEL
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
 
@@ -31,7 +32,8 @@ def content(view: View):
                     chart_card(
                         "Incremental outcome by channel",
                         graph("contribution-chart", charts.contribution_bars(table, info.outcome_label)),
-                        note="Error bars: 90% credible interval. Pie shares use posterior means, baseline included.",
+                        note=f"Error bars: {LEVEL} credible interval. "
+                        "Pie shares use posterior means, baseline included.",
                         header_right=toggle,
                     ),
                     lg=6,

@@ -28,7 +28,7 @@ def info_rows(view: View):
         ("Meridian version", info.meridian_version),
         ("KPI", f"{info.kpi_name} ({info.kpi_type})"),
         ("Outcome measured in", "revenue" if info.has_revenue else info.kpi_name),
-        ("Geography", "national" if info.is_national else f"{info.n_geos} geos"),
+        ("Geography", info.geography_label),
         ("Time range", f"{info.time_start} – {info.time_end} ({info.n_times} periods)"),
         ("Paid media channels", ", ".join(info.media_channels) or "–"),
         ("Reach & frequency channels", ", ".join(info.rf_channels) or "–"),

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from mmm_dash.core.figures.charts import expected_vs_actual
-from mmm_dash.core.formatting import compact, interval, pct, ratio
+from mmm_dash.core.formatting import CI, LEVEL, compact, interval, pct, ratio
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -27,7 +27,7 @@ def content(view: View):
     total = a.total()
     media_share = (
         f"{pct(total.pct_of_contribution_mean)}",
-        f"90% CI {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}",
+        f"{CI} {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}",
     )
     cards = dbc.Row(
         [
@@ -41,7 +41,7 @@ def content(view: View):
                 metric_card(
                     f"Incremental {info.outcome_label}",
                     compact(total.incremental_outcome_mean),
-                    "90% CI " + interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, compact),
+                    f"{CI} " + interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, compact),
                     "card-outcome",
                 ),
                 md=3,
@@ -50,7 +50,7 @@ def content(view: View):
                 metric_card(
                     f"Blended {info.roi_label}",
                     ratio(total.roi_mean),
-                    "90% CI " + interval(total.roi_ci_lo, total.roi_ci_hi),
+                    f"{CI} " + interval(total.roi_ci_lo, total.roi_ci_hi),
                     "card-roi",
                 ),
                 md=3,
@@ -67,7 +67,7 @@ def content(view: View):
             "Overview",
             f"{info.name} · {a.period.label} · {info.kpi_name} "
             f"({'revenue' if info.has_revenue else 'no revenue'}), "
-            f"{'national' if info.is_national else f'{info.n_geos} geos'}",
+            f"{info.geography_label}",
         ),
         cards,
         dbc.Row(
@@ -77,7 +77,7 @@ def content(view: View):
                         "Expected vs actual",
                         graph("overview-fit", expected_vs_actual(view.bundle.over_time, a.period, info.outcome_label)),
                         note=f"R² {fit['r_squared']:.3f} · MAPE {fit['mape']:.1%} · wMAPE {fit['wmape']:.1%} "
-                        f"(national, {a.period.label}); band: 90% credible interval of the expected outcome.",
+                        f"(national, {a.period.label}); band: {LEVEL} credible interval of the expected outcome.",
                     ),
                     lg=8,
                 ),

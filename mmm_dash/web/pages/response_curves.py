@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from mmm_dash.core.figures import curves as curve_figs
-from mmm_dash.core.formatting import compact, ratio
+from mmm_dash.core.formatting import LEVEL, compact, ratio
 from mmm_dash.core.insights import SATURATION_MROI, saturation_multiplier
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
@@ -61,7 +61,7 @@ def channel_panels(view: View, channel: str):
                 "curve-chart",
                 curve_figs.response_curve(a.curves, channel, info.outcome_label, saturation_multiplier(a, channel)),
             ),
-            note="Band: 90% credible interval. Marker: current spend. " + SATURATION_DEFINITION,
+            note=f"Band: {LEVEL} credible interval. Marker: current spend. " + SATURATION_DEFINITION,
         ),
         chart_card("Efficiency at current spend", efficiency(view, channel)),
         dbc.Row(

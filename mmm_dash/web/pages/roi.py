@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 
 from mmm_dash.core.figures import charts
+from mmm_dash.core.formatting import LEVEL
 from mmm_dash.core.tables import channel_metrics
 from mmm_dash.web.dashboard.components import chart_card, download_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -51,7 +52,9 @@ def content(view: View):
     return frame(
         view,
         page_header(
-            "Return on investment", f"Per paid channel · {a.period.label} · intervals are 90% credible", right=exports
+            "Return on investment",
+            f"Per paid channel · {a.period.label} · intervals are {LEVEL} credible",
+            right=exports,
         ),
         dbc.Row(
             [
@@ -97,7 +100,7 @@ def content(view: View):
         chart_card(
             "Every metric per channel",
             grid("roi-grid", channel_metrics(a), column_defs(info)),
-            note="Sort and filter any column; mean unless marked 5%/95% (the 90% interval).",
+            note=f"Sort and filter any column; mean unless marked 5%/95% (the {LEVEL} interval).",
         ),
     )
 
