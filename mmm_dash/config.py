@@ -34,7 +34,7 @@ class Settings:
     SESSION_MINUTES: int
     ENVIRONMENT: str
     RATELIMIT_STORAGE_URI: str
-    BACKGROUND_BUNDLES: bool  # build missing bundles in a background job inside the app
+    BACKGROUND_BUNDLES: bool  # this server runs the builder (one per CACHE_DIR) for bundles pages ask for
 
     @property
     def is_production(self) -> bool:

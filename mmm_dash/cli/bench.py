@@ -79,6 +79,7 @@ def bench(name: str | None, rebuild: bool, repeats: int, json_out: Path | None) 
     """Measure bundle build cost, web start-up from the cache, and optimizer speed vs Meridian."""
     from mmm_dash.builder.catalog import ModelCatalog
     from mmm_dash.core.scenario import ScenarioModel
+    from mmm_dash.core.status import BundleStatus
 
     with server_context() as server:
         settings = server.extensions["mmm_dash"].settings
@@ -93,12 +94,12 @@ def bench(name: str | None, rebuild: bool, repeats: int, json_out: Path | None) 
     if rebuild:
         with tempfile.TemporaryDirectory() as scratch:
             state = ModelCatalog(catalog.model_dir, Path(scratch)).build(entry.name)
-            if state.status != "ready":
+            if state.status is not BundleStatus.READY:
                 fail(state.message)
             timings = state.bundle.timings
     else:
         state = catalog.build(entry.name)
-        if state.status != "ready":
+        if state.status is not BundleStatus.READY:
             fail(state.message)
         timings = state.bundle.timings
     overhead = timings["build_seconds"] / timings["meridian_seconds"]

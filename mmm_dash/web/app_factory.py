@@ -7,7 +7,6 @@ import logging
 
 import dash
 import flask
-from dash import DiskcacheManager
 
 from mmm_dash.config import Settings, load_settings
 from mmm_dash.web.extensions import db, limiter, login_manager, migrate
@@ -22,6 +21,7 @@ class AppState:
     def __init__(self, settings: Settings, models):
         self.settings = settings
         self.models = models
+        self.builder = None  # the BackgroundBuilder of this process, when BACKGROUND_BUNDLES is on
 
 
 def _configure_server(server: flask.Flask, settings: Settings) -> None:
@@ -81,8 +81,6 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
 
 def create_app(overrides: dict | None = None) -> dash.Dash:
     """Build the whole app; `overrides` (setting names as keys) win over the environment."""
-    import diskcache
-
     from mmm_dash.web import errors, guard, health, request_log
     from mmm_dash.web.auth.routes import bp as auth_bp
     from mmm_dash.web.dashboard.shell import register_shell
@@ -103,7 +101,6 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     # its own pages' callbacks, not leftovers of an app built earlier in this process (tests).
     dash._callback.GLOBAL_CALLBACK_LIST.clear()
     dash._callback.GLOBAL_CALLBACK_MAP.clear()
-    background = DiskcacheManager(diskcache.Cache(str(settings.CACHE_DIR / "background-jobs")))
     app = dash.Dash(
         "mmm_dash",
         server=server,
@@ -113,9 +110,13 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         title="mmm-dash",
         update_title=None,
         suppress_callback_exceptions=True,
-        background_callback_manager=background,
     )
     register_shell(app)
     prefix = app.config.routes_pathname_prefix
     guard.init_app(server, page_endpoints=frozenset({prefix, prefix + "<path:path>"}))
+    if settings.BACKGROUND_BUNDLES:
+        from mmm_dash.builder.service import BackgroundBuilder
+
+        # Owned by the server, not by a request: at most one builds per CACHE_DIR (a lock file).
+        server.extensions["mmm_dash"].builder = BackgroundBuilder(server.extensions["mmm_dash"].models).start()
     return app

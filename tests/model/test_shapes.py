@@ -12,6 +12,7 @@ from mmm_dash.builder.catalog import ModelCatalog
 from mmm_dash.core import formats
 from mmm_dash.core.insights import build_insights
 from mmm_dash.core.scenario import ScenarioModel
+from mmm_dash.core.status import BundleStatus
 from tests.conftest import TEST_CACHE
 from tests.model.shapes import SHAPES, fitted_model_path
 
@@ -26,7 +27,7 @@ def shape_bundle(request, tmp_path_factory):
     shutil.copy2(model_path, model_dir / f"{shape}.pkl")
     catalog = ModelCatalog(model_dir, TEST_CACHE / "cache")
     state = catalog.build(shape)
-    assert state.status == "ready", state.message
+    assert state.status is BundleStatus.READY, state.message
     return shape, model_dir, state.bundle
 
 

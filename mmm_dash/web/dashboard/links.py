@@ -4,15 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode
 
-PAGES = (
-    ("Overview", "/"),
-    ("Contribution", "/contribution"),
-    ("ROI", "/roi"),
-    ("Response curves", "/response-curves"),
-    ("Scenarios", "/scenarios"),
-    ("Insights", "/insights"),
-    ("Diagnostics", "/diagnostics"),
-)
 EXPORTS = (
     ("Insights (JSON)", "insights.json"),
     ("Insights (CSV)", "insights.csv"),

@@ -1,0 +1,18 @@
+"""What a stored bundle is keyed by: the model file's content, the Meridian version and the bundle
+schema, so a changed file, a Meridian upgrade or a new bundle shape each cause a rebuild."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+from mmm_dash.core.bundle import BUNDLE_SCHEMA_VERSION
+
+
+def meridian_version() -> str:
+    """The installed google-meridian version, read from package metadata (no import of Meridian)."""
+    return version("google-meridian")
+
+
+def bundle_key(sha256: str) -> str:
+    """`<file sha256>:<Meridian version>:<bundle schema version>`."""
+    return f"{sha256}:{meridian_version()}:{BUNDLE_SCHEMA_VERSION}"
