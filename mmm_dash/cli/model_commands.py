@@ -128,7 +128,8 @@ def builder_command() -> None:
 
     from mmm_dash.builder.service import LOCK_RETRY_SECONDS, Builder, MachineLock, lock_path
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mmm_dash").setLevel(logging.INFO)
     with server_context() as server:
         catalog = server.extensions["mmm_dash"].models
     lock = MachineLock(lock_path(catalog.cache_dir))

@@ -106,3 +106,25 @@ def test_polling_an_unknown_model_settles_instead_of_erroring(pending_app, no_pr
         response = _poll(client, pending_app, model)
         assert response.status_code == 200
         assert response.json["response"]["build-poll"]["disabled"] is True
+
+
+def test_the_app_owns_one_builder_per_cache_dir(tmp_path):
+    import time
+
+    model_dir = tmp_path / "models"
+    model_dir.mkdir()
+    apps = [
+        make_app(f"sqlite:///{tmp_path / f'db{i}.sqlite3'}", model_dir, tmp_path / "cache", BACKGROUND_BUNDLES="1")
+        for i in range(2)
+    ]
+    builders = [app.server.extensions["mmm_dash"].builder for app in apps]
+    try:
+        catalog = apps[0].server.extensions["mmm_dash"].models
+        deadline = time.monotonic() + 10
+        while not catalog.builder_running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert catalog.builder_running()
+        assert sum(b.lock._fd is not None for b in builders) == 1  # the other one waits as a standby
+    finally:
+        for builder in builders:
+            builder.stop()
