@@ -124,7 +124,13 @@ class ModelCatalog:
         statuses = [self.state(e.name).status for e in self.entries()]
         ready = statuses.count(BundleStatus.READY)
         failed = statuses.count(BundleStatus.FAILED)
-        return {"total": len(statuses), "ready": ready, "failed": failed, "building": len(statuses) - ready - failed}
+        pending = len(statuses) - ready - failed  # missing, queued or building: all count as "building"
+        return {
+            "total": len(statuses),
+            BundleStatus.READY: ready,
+            BundleStatus.FAILED: failed,
+            BundleStatus.BUILDING: pending,
+        }
 
     # -- building (the builder, its build processes and the CLI come here) ---------------------
     def build(self, name: str, progress: Progress | None = None, force: bool = False) -> BundleState:

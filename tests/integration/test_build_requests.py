@@ -95,7 +95,7 @@ def test_polling_stops_when_the_bundle_is_settled(pending_app, no_processes):
     login(client, "viewer@example.com", "viewer-pass-123")
     catalog.build("pending")  # the builder's work, done here: the fake file fails to load
     response = _poll(client, pending_app, "pending").json["response"]
-    assert response["build-done"]["data"] == {"status": "failed"}
+    assert response["build-done"]["data"] == {"status": BundleStatus.FAILED}
     assert response["build-poll"]["disabled"] is True
 
 
