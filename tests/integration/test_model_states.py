@@ -9,7 +9,7 @@ import dash
 import plotly
 import pytest
 
-from tests.conftest import DEMO_MODEL, create_user, login, make_app
+from tests.helpers import DEMO_MODEL, create_user, login, make_app
 
 
 def _render(app, path: str, **query) -> str:
