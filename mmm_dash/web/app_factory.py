@@ -97,10 +97,6 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.register_blueprint(export_bp)
     server.register_blueprint(scenario_bp)
 
-    # Page modules register their callbacks globally when Dash imports them; a new app owns only
-    # its own pages' callbacks, not leftovers of an app built earlier in this process (tests).
-    dash._callback.GLOBAL_CALLBACK_LIST.clear()
-    dash._callback.GLOBAL_CALLBACK_MAP.clear()
     app = dash.Dash(
         "mmm_dash",
         server=server,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import wait_for, wait_for_text
+from tests.browser.helpers import wait_for, wait_for_text
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +35,7 @@ def test_register_dashboard_refresh_logout_redirect(served):
 
 def test_wrong_password_shows_one_sentence(served):
     duo, base, app = served
-    from tests.conftest import create_user
+    from tests.helpers import create_user
 
     create_user(app, email="someone@example.com", password="right-password")
     driver = duo.driver

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from tests.browser.conftest import severe_errors, sign_in, wait_for, wait_for_text
-from tests.conftest import TEST_CACHE, make_app
+from tests.browser.helpers import severe_errors, sign_in, wait_for, wait_for_text
+from tests.helpers import TEST_CACHE, make_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

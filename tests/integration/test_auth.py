@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tests.conftest import create_user, csrf_token, login
+from tests.helpers import create_user, csrf_token, login
 
 
 def test_login_page_renders_form_with_csrf(client):
@@ -192,7 +192,7 @@ def test_session_expires_after_idle_minutes(app, client):
 
 
 def test_session_survives_a_restart_with_the_same_secret(app, client, database_url, demo_model_dir, demo_cache_dir):
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     email, password = create_user(app)
     login(client, email, password)

@@ -12,7 +12,7 @@ import plotly
 import pytest
 
 from mmm_dash.core.status import BundleStatus
-from tests.conftest import create_user, login, make_app
+from tests.helpers import create_user, login, make_app
 
 
 @pytest.fixture()

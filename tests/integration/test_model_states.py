@@ -10,7 +10,7 @@ import plotly
 import pytest
 
 from mmm_dash.core.status import BundleStatus
-from tests.conftest import DEMO_MODEL, create_user, login, make_app
+from tests.helpers import DEMO_MODEL, create_user, login, make_app
 
 
 def _render(app, path: str, **query) -> str:

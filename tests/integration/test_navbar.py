@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 
 from mmm_dash.web.dashboard.shell import nav_pages
-from tests.conftest import make_app
+from tests.helpers import make_app
 
 
 def test_navbar_follows_the_page_registry(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from mmm_dash.builder.catalog import ModelCatalog
 from mmm_dash.builder.meridian.loading import ModelFileError, load_model
 from mmm_dash.core.status import BundleStatus
-from tests.conftest import DEMO_MODEL
+from tests.helpers import DEMO_MODEL
 
 
 @pytest.fixture()

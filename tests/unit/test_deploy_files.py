@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_dockerfile_runs_gunicorn_as_non_root_with_healthcheck():
