@@ -1,0 +1,96 @@
+"""Finished page parts, kept per process: a bundle never changes, so what a page shows for one
+(bundle, model name, period, selection) is built once and then served from memory.
+
+Building a page means building Plotly figures, and Plotly validates every trace and layout
+property on construction (tens of milliseconds a page). A memoized part is stored in the JSON
+form Dash sends to the browser (plain dicts, lists, strings and numbers), so serving it again
+skips both the figure validation and the component-to-JSON walk. The store is an LRU bounded by
+`PAGE_MEMO_SIZE` entries (see `mmm_dash.config`); entries are 10-150 kB, so the default stays in
+the low tens of megabytes. Treat what `cached` returns as read-only: every request shares it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import current_app
+from plotly.io.json import to_json_plotly
+
+from mmm_dash.core.bundle import BUNDLE_SCHEMA_VERSION, Bundle
+
+EXTENSION_KEY = "mmm_dash.page_memo"
+
+
+class LRU:
+    """A thread-safe least-recently-used map holding at most `size` values (0: keep nothing)."""
+
+    def __init__(self, size: int):
+        if size < 0:
+            raise ValueError("An LRU size cannot be negative.")
+        self.size = size
+        self.hits = 0
+        self.misses = 0
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._values
+
+    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The value stored under `key`, or `build()`'s, stored. Two threads missing the same key
+        at once both build it (building is pure, so the second result simply replaces the first)."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                self.hits += 1
+                return self._values[key]
+            self.misses += 1
+        value = build()
+        if self.size:
+            with self._lock:
+                self._values[key] = value
+                self._values.move_to_end(key)
+                while len(self._values) > self.size:
+                    self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def bundle_key(bundle: Bundle) -> tuple:
+    """What identifies a bundle's content: the model file's hash, the Meridian version that
+    analysed it and the bundle's schema (the catalog's cache key, from the bundle itself)."""
+    return (bundle.info.sha256, bundle.info.meridian_version, BUNDLE_SCHEMA_VERSION)
+
+
+def as_sent(value: Any) -> Any:
+    """`value` (components, figures, lists of them) as the plain JSON data Dash sends for it."""
+    return json.loads(to_json_plotly(value))
+
+
+def page_memo() -> LRU:
+    """This app's page memo, sized by the PAGE_MEMO_SIZE setting."""
+    extensions = current_app.extensions
+    memo = extensions.get(EXTENSION_KEY)
+    if memo is None:
+        memo = extensions.setdefault(EXTENSION_KEY, LRU(extensions["mmm_dash"].settings.PAGE_MEMO_SIZE))
+    return memo
+
+
+def cached(view, part: str, build: Callable[[], Any], *selection: Hashable) -> Any:
+    """`build()` for this view's bundle, model and period (and `selection`), in the JSON form Dash
+    sends, built once per process. `part` names what is built (page module and piece)."""
+    memo = page_memo()
+    if not memo.size:
+        return build()  # memo switched off: build afresh, exactly as without it
+    key = (bundle_key(view.bundle), view.model, view.period_key, part, *selection)
+    return memo.get_or_build(key, lambda: as_sent(build()))
