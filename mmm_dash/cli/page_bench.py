@@ -149,6 +149,27 @@ def measure_in_fresh_process(model_dir: Path, cache_dir: Path, model: str, path:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def measure_runs(model_dir: Path, cache_dir: Path, model: str, path: str, repeats: int, runs: int) -> dict:
+    """`runs` fresh processes for one page: medians of their cold times and warm medians (a single
+    cold sample on a shared machine is mostly noise), with every cold sample kept."""
+    samples = [measure_in_fresh_process(model_dir, cache_dir, model, path, repeats) for _ in range(runs)]
+
+    def combine(timings: list[dict]) -> dict:
+        colds = [t["cold_ms"] for t in timings]
+        return {
+            "cold_ms": statistics.median(colds),
+            "cold_runs_ms": colds,
+            "warm_p50_ms": statistics.median(t["warm_p50_ms"] for t in timings),
+        }
+
+    return {
+        "path": path,
+        **combine(samples),
+        "callbacks": {name: combine([s["callbacks"][name] for s in samples]) for name in samples[0]["callbacks"]},
+        "healthz_p50_ms": statistics.median(s["healthz_p50_ms"] for s in samples),
+    }
+
+
 def page_paths() -> list[tuple[str, str]]:
     """(name, path) of every dashboard page, in navbar order."""
     from mmm_dash.web.dashboard.links import PAGES
