@@ -19,8 +19,9 @@ def _home() -> Path:
 HOME = _home()
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 ENVIRONMENTS = ("development", "production")
-# Page parts per process: 7 pages x a few periods x a few models, plus one per response-curve
-# channel, with room to spare; an entry is 10-150 kB, so this stays in the low tens of megabytes.
+# Page parts kept per web process: 7 pages x a few periods x a few models, plus one per response-curve
+# channel, with room to spare. An entry averages about 100 kB on the demo model (measured), so a full
+# memo holds about 25 MB per worker.
 DEFAULT_PAGE_MEMO_SIZE = 256
 
 

@@ -5,8 +5,9 @@ Building a page means building Plotly figures, and Plotly validates every trace 
 property on construction (tens of milliseconds a page). A memoized part is stored in the JSON
 form Dash sends to the browser (plain dicts, lists, strings and numbers), so serving it again
 skips both the figure validation and the component-to-JSON walk. The store is an LRU bounded by
-`PAGE_MEMO_SIZE` entries (see `mmm_dash.config`); entries are 10-150 kB, so the default stays in
-the low tens of megabytes. Treat what `cached` returns as read-only: every request shares it.
+`PAGE_MEMO_SIZE` entries (see `mmm_dash.config`); an entry averages about 100 kB on the demo
+model, so the default 256 holds about 25 MB per worker. Treat what `cached` returns as
+read-only: every request shares it.
 """
 
 from __future__ import annotations
