@@ -113,18 +113,24 @@ def bench(
 
 def _bench_pages(settings, model: str, repeats: int, runs: int) -> dict:
     """Every page's router callback (and its figure callbacks), cold and warm, vs /healthz."""
-    from mmm_dash.cli.page_bench import measure_runs, page_paths
+    from mmm_dash.cli.page_bench import measure_runs
 
     click.echo(
         f"\nPage callbacks (signed-in POST /_dash-update-component; first render: median of {runs} fresh "
         f"processes; warm: median of {repeats} requests)"
     )
-    pages, floors = [], []
-    for page_name, path in page_paths():
+
+    def measure(path: str) -> dict:
         try:
-            result = measure_runs(settings.MODEL_DIR, settings.CACHE_DIR, model, path, repeats, runs)
+            return measure_runs(settings.MODEL_DIR, settings.CACHE_DIR, model, path, repeats, runs)
         except RuntimeError as exc:
             fail(str(exc))
+
+    overview = measure("/")  # its processes also report the page list (Dash's registry)
+    pages, floors = [], []
+    for page_name, path in overview["nav_pages"]:
+        result = overview if path == "/" else measure(path)
+        result = {k: v for k, v in result.items() if k != "nav_pages"}
         pages.append({"name": page_name, **result})
         floors.append(result["healthz_p50_ms"])
         rows = [(page_name, result)] + [(f"  {cb}", r) for cb, r in result["callbacks"].items()]

@@ -114,6 +114,8 @@ def page_extra_callbacks(path: str, model: str, bundle) -> dict[str, dict]:
 def measure_page(model_dir: str, cache_dir: str, model: str, path: str, repeats: int = 50) -> dict:
     """One page (and its own figure callbacks), cold and warm, with the /healthz floor; run this
     in a fresh process so 'cold' means it."""
+    from mmm_dash.web.dashboard.shell import nav_pages
+
     with tempfile.TemporaryDirectory() as scratch:
         app, client = signed_in_client(model_dir, cache_dir, scratch)
         bundle = app.server.extensions["mmm_dash"].models.bundle(model)  # read from disk: not a page cost
@@ -126,6 +128,7 @@ def measure_page(model_dir: str, cache_dir: str, model: str, path: str, repeats:
             for name, body in page_extra_callbacks(path, model, bundle).items()
         }
         result["healthz_p50_ms"] = statistics.median(_ms(client, "GET", "/healthz") for _ in range(repeats))
+        result["nav_pages"] = nav_pages()  # Dash knows the pages once an app exists: tell the caller
         return result
 
 
@@ -170,11 +173,5 @@ def measure_runs(model_dir: Path, cache_dir: Path, model: str, path: str, repeat
         **combine(samples),
         "callbacks": {name: combine([s["callbacks"][name] for s in samples]) for name in samples[0]["callbacks"]},
         "healthz_p50_ms": statistics.median(s["healthz_p50_ms"] for s in samples),
+        "nav_pages": samples[0]["nav_pages"],
     }
-
-
-def page_paths() -> list[tuple[str, str]]:
-    """(name, path) of every dashboard page, in navbar order."""
-    from mmm_dash.web.dashboard.links import PAGES
-
-    return [(name, path) for name, path in PAGES]
