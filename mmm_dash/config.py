@@ -19,6 +19,10 @@ def _home() -> Path:
 HOME = _home()
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 ENVIRONMENTS = ("development", "production")
+# Page parts kept per web process: 7 pages x a few periods x a few models, plus one per response-curve
+# channel, with room to spare. An entry averages about 100 kB on the demo model (measured), so a full
+# memo holds about 25 MB per worker.
+DEFAULT_PAGE_MEMO_SIZE = 256
 
 
 class ConfigError(RuntimeError):
@@ -35,6 +39,7 @@ class Settings:
     ENVIRONMENT: str
     RATELIMIT_STORAGE_URI: str
     BACKGROUND_BUNDLES: bool  # this server runs the builder (one per CACHE_DIR) for bundles pages ask for
+    PAGE_MEMO_SIZE: int  # finished page parts kept per web process (LRU; 0 switches the memo off)
 
     @property
     def is_production(self) -> bool:
@@ -70,6 +75,14 @@ def load_settings(overrides: dict | None = None) -> Settings:
     except ValueError:
         raise ConfigError(f"SESSION_MINUTES must be a positive whole number, not {raw['SESSION_MINUTES']!r}.") from None
 
+    try:
+        given = raw["PAGE_MEMO_SIZE"]
+        page_memo_size = DEFAULT_PAGE_MEMO_SIZE if given in (None, "") else int(given)
+        if page_memo_size < 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"PAGE_MEMO_SIZE must be a whole number, 0 or more, not {raw['PAGE_MEMO_SIZE']!r}.") from None
+
     instance = HOME / "instance"
     database_url = raw["DATABASE_URL"] or f"sqlite:///{instance / 'mmm_dash.sqlite3'}"
     if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
@@ -84,4 +97,5 @@ def load_settings(overrides: dict | None = None) -> Settings:
         ENVIRONMENT=environment,
         RATELIMIT_STORAGE_URI=raw["RATELIMIT_STORAGE_URI"] or "memory://",
         BACKGROUND_BUNDLES=_as_bool(raw["BACKGROUND_BUNDLES"] if raw["BACKGROUND_BUNDLES"] is not None else "1"),
+        PAGE_MEMO_SIZE=page_memo_size,
     )
