@@ -84,6 +84,11 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
     server = flask.Flask("mmm_dash", template_folder=str(package_dir(TEMPLATES)))
     _configure_server(server, settings)
     _init_extensions(server)
+    if settings.is_production and settings.RATELIMIT_STORAGE_URI.startswith("memory://"):
+        log.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each worker process counts sign-in attempts on its own; "
+            "with several workers or replicas set it to a shared Redis (redis://host:6379/0)."
+        )
     server.extensions["mmm_dash"] = AppState(settings, ModelCatalog(settings.MODEL_DIR, settings.CACHE_DIR))
     return server
 

@@ -271,3 +271,30 @@ def test_readyz_details_only_for_signed_in_users_or_loopback(app, client):
     assert "checks" in client.get("/readyz").json  # loopback (the container's health check)
     login(stranger, *create_user(app))
     assert stranger.get("/readyz").json["checks"]["models"]["ready"] == 1
+
+
+# -- operator commands ---------------------------------------------------------------------------
+def test_cli_changes_end_sessions_and_apply_the_policy(app, client, database_url, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from mmm_dash.cli import cli
+    from tests.conftest import SECRET
+
+    for name, value in {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "ENVIRONMENT": "development",
+                        "MODEL_DIR": str(tmp_path / "models"), "CACHE_DIR": str(tmp_path / "cache")}.items():
+        monkeypatch.setenv(name, value)
+    email, password = create_user(app)
+    runner = CliRunner()
+    for args in (["set-role", email, "viewer"], ["deactivate-user", email]):
+        login(client, email, password)
+        assert client.get("/_dash-layout").status_code == 200
+        result = runner.invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0 and "sessions have ended" in result.output
+        assert client.get("/_dash-layout").status_code == 401
+    assert login(client, email, password).status_code == 401  # deactivated
+    assert runner.invoke(cli, ["deactivate-user", email, "--reactivate"]).exit_code == 0
+    assert login(client, email, password).status_code == 302
+    weak = runner.invoke(cli, ["set-password", email], input="12345678\n12345678\n")
+    assert weak.exit_code != 0 and "common" in weak.output
+    seeded = runner.invoke(cli, ["seed-users"], catch_exceptions=False)  # dev passwords below the policy still work
+    assert seeded.exit_code == 0 and seeded.output.count("created") == 3
