@@ -39,6 +39,7 @@ class Settings:
     ENVIRONMENT: str
     RATELIMIT_STORAGE_URI: str  # memory:// is per process; use redis://… with several workers
     REGISTRATION: str  # open (self-service), invite (accounts made by an administrator), closed
+    PROXY_HOPS: int  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust no header)
     BACKGROUND_BUNDLES: bool  # this server runs the builder (one per CACHE_DIR) for bundles pages ask for
 
     @property
@@ -106,6 +107,12 @@ def load_settings(overrides: dict | None = None) -> Settings:
         secret = instance_secret_key(instance)
     minutes = _positive_int(raw, "SESSION_MINUTES", 30)
     max_hours = _positive_int(raw, "SESSION_MAX_HOURS", 12)
+    try:
+        proxy_hops = int(raw["PROXY_HOPS"] or 0)
+        if proxy_hops < 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"PROXY_HOPS must be 0 or a positive whole number, not {raw['PROXY_HOPS']!r}.") from None
     registration = (raw["REGISTRATION"] or "open").strip().lower()
     if registration not in REGISTRATION_MODES:
         raise ConfigError(f"REGISTRATION must be one of {', '.join(REGISTRATION_MODES)}, not {registration!r}.")
@@ -125,5 +132,6 @@ def load_settings(overrides: dict | None = None) -> Settings:
         ENVIRONMENT=environment,
         RATELIMIT_STORAGE_URI=raw["RATELIMIT_STORAGE_URI"] or "memory://",
         REGISTRATION=registration,
+        PROXY_HOPS=proxy_hops,
         BACKGROUND_BUNDLES=_as_bool(raw["BACKGROUND_BUNDLES"] if raw["BACKGROUND_BUNDLES"] is not None else "1"),
     )

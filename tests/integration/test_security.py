@@ -298,3 +298,23 @@ def test_cli_changes_end_sessions_and_apply_the_policy(app, client, database_url
     assert weak.exit_code != 0 and "common" in weak.output
     seeded = runner.invoke(cli, ["seed-users"], catch_exceptions=False)  # dev passwords below the policy still work
     assert seeded.exit_code == 0 and seeded.output.count("created") == 3
+
+
+def test_behind_a_proxy_clients_are_told_apart_and_the_public_host_is_checked(
+    database_url, demo_model_dir, demo_cache_dir
+):
+    app = make_app(database_url, demo_model_dir, demo_cache_dir, PROXY_HOPS="1")
+    email, password = create_user(app)
+    via_proxy = {"X-Forwarded-Host": "mmm.example.com", "X-Forwarded-Proto": "https"}
+
+    def attempt(address, pw, origin="https://mmm.example.com"):
+        client = app.server.test_client()
+        token = csrf_token(client)
+        headers = {**via_proxy, "X-Forwarded-For": address, "Origin": origin}
+        return client.post("/login", data={"email": email, "password": pw, "csrf_token": token}, headers=headers)
+
+    for _ in range(6):
+        attempt("203.0.113.9", "wrong-password")
+    assert attempt("203.0.113.9", "wrong-password").status_code == 429
+    assert attempt("198.51.100.4", password).status_code == 302  # another client behind the same proxy
+    assert attempt("198.51.100.4", password, origin="https://evil.example").status_code == 403
