@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.conftest import create_user, csrf_token, login, make_app
+from tests.helpers import create_user, csrf_token, login, make_app
 from tests.integration.test_auth import logout, navbar_csrf_token
 
 OLD_PUBLIC_KEY = "dev-only-insecure-secret-key-change-me"  # the constant the source used to hold
@@ -278,7 +278,7 @@ def test_cli_changes_end_sessions_and_apply_the_policy(app, client, database_url
     from click.testing import CliRunner
 
     from mmm_dash.cli import cli
-    from tests.conftest import SECRET
+    from tests.helpers import SECRET
 
     for name, value in {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "ENVIRONMENT": "development",
                         "MODEL_DIR": str(tmp_path / "models"), "CACHE_DIR": str(tmp_path / "cache")}.items():

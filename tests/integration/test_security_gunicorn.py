@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import ROOT, SECRET, create_user, make_app
+from tests.helpers import ROOT, SECRET, create_user, make_app
 
 REDIS_URL = os.environ.get("MMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PARALLEL = 20
