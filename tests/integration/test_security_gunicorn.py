@@ -145,6 +145,9 @@ def test_parallel_guesses_against_one_worker_are_bounded(account, demo_model_dir
 def test_parallel_and_sequential_guesses_across_two_workers_share_redis(
     account, demo_model_dir, demo_cache_dir, tmp_path
 ):
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # a database for tests only: counters of earlier runs go
     database_url, email, _password = account
     proc, base, log = _gunicorn(database_url, demo_model_dir, demo_cache_dir, tmp_path, 2, REDIS_URL)
     try:
