@@ -19,6 +19,11 @@ def test_register_dashboard_refresh_logout_redirect(served):
     driver.find_element(By.ID, "confirm").send_keys("a-long-password")
     driver.find_element(By.ID, "register-submit").click()
 
+    # the same neutral answer for a new or a taken address, then a normal sign-in
+    wait_for_text(driver, "#form-info", "account is ready")
+    driver.find_element(By.ID, "email").send_keys("newcomer@example.com")
+    driver.find_element(By.ID, "password").send_keys("a-long-password")
+    driver.find_element(By.ID, "login-submit").click()
     wait_for_text(driver, "#nav-user-email", "newcomer@example.com")
     assert driver.find_element(By.ID, "nav-user-role").text == "analyst"
     wait_for(driver, "#card-roi-value")

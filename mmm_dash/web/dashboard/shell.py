@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from mmm_dash.core.status import BundleStatus
 from mmm_dash.web.dashboard.links import EXPORTS, export_href, parse_search, view_query
@@ -31,7 +32,10 @@ def navbar():
             html.Span(user.email, className="text-light small me-2", id="nav-user-email"),
             dbc.Badge(user.role, color="light", text_color="dark", className="me-3", id="nav-user-role"),
             html.Form(
-                html.Button("Log out", type="submit", className="btn btn-outline-light btn-sm", id="logout-button"),
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf(), id="logout-csrf"),
+                    html.Button("Log out", type="submit", className="btn btn-outline-light btn-sm", id="logout-button"),
+                ],
                 action="/logout",
                 method="POST",
                 className="d-inline",
