@@ -79,6 +79,16 @@ def test_sign_out_needs_the_csrf_token(app, client):
     assert navbar_csrf_token(client)
 
 
+def test_the_sign_in_response_already_carries_the_csrf_secret(app, client):
+    """A page's first requests run in parallel and each rewrites the cookie: had they to add the CSRF
+    secret, the last cookie written could lack it and the navbar's sign-out would be refused (seen in
+    Chromium under load). So the sign-in response itself sets it."""
+    login(client, *create_user(app))
+    parallel = _copy_cookie(app, client)  # a request of the first page that started before the layout answered
+    token = navbar_csrf_token(client)
+    assert parallel.post("/logout", data={"csrf_token": token}).status_code == 302
+
+
 # -- the secret key ----------------------------------------------------------------------------
 def _forged_cookie(secret: str, user_id: str) -> str:
     forger = Flask("forger")

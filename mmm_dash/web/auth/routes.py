@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from mmm_dash.web.auth import accounts, throttle
@@ -55,6 +55,11 @@ def _start_session(user) -> None:
     session.permanent = True  # idle expiry after SESSION_MINUTES, refreshed on every request
     session[SIGNED_IN_AT] = int(time.time())
     login_user(user)
+    # A fresh CSRF secret in the sign-in response's own cookie: if the first page's parallel requests
+    # (layout, dependencies, callbacks) each had to add it, the last cookie written could lack it and
+    # the navbar's sign-out form would then be refused.
+    g.pop("csrf_token", None)
+    generate_csrf()
 
 
 def registration_mode() -> str:
