@@ -1,21 +1,18 @@
 """Shared fixtures: apps on SQLite (always) and PostgreSQL (when configured), the demo bundle built
-once per machine and cached on disk, and Chromium options for dash[testing]."""
+once per machine and cached on disk, Dash's global state reset around every test, and Chromium
+options for dash[testing]. Helpers and constants live in tests/helpers.py."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_MODEL = ROOT / "data" / "models" / "demo_mmm.pkl"
-# Bundles and fitted test models survive between runs (keys include file hashes and versions).
-TEST_CACHE = Path(os.environ.get("MMM_TEST_CACHE_DIR", ROOT / "tests" / ".model-cache"))
-SECRET = "test-secret-key-0123456789abcdef"
+from tests.helpers import DEMO_MODEL, TEST_CACHE, create_user, login, make_app, reset_dash_globals
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -110,10 +107,11 @@ def demo_model_dir(tmp_path_factory) -> Path:
 def demo_cache_dir(demo_model_dir) -> Path:
     """CACHE_DIR with the demo bundle built (once per machine: Meridian runs only on a miss)."""
     from mmm_dash.builder.catalog import ModelCatalog
+    from mmm_dash.core.status import BundleStatus
 
     catalog = ModelCatalog(demo_model_dir, TEST_CACHE / "cache")
     state = catalog.build("demo_mmm")
-    assert state.status == "ready", state.message
+    assert state.status is BundleStatus.READY, state.message
     return TEST_CACHE / "cache"
 
 
@@ -125,24 +123,14 @@ def demo_bundle(demo_model_dir, demo_cache_dir):
 
 
 # -- apps --------------------------------------------------------------------------------------
-def make_app(database_url: str, model_dir: Path, cache_dir: Path, **extra):
-    from flask_migrate import upgrade
-
-    from mmm_dash.web import create_app
-
-    overrides = {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET,
-        "MODEL_DIR": str(model_dir),
-        "CACHE_DIR": str(cache_dir),
-        "ENVIRONMENT": "development",
-        "BACKGROUND_BUNDLES": "0",
-        **extra,
-    }
-    app = create_app(overrides)
-    with app.server.app_context():
-        upgrade(directory=str(ROOT / "mmm_dash" / "web" / "migrations"))
-    return app
+@pytest.fixture(autouse=True)
+def fresh_dash_globals():
+    """Each test starts and ends without page callbacks left behind by another test's app."""
+    if "dash" in sys.modules:
+        reset_dash_globals()
+    yield
+    if "dash" in sys.modules:
+        reset_dash_globals()
 
 
 @pytest.fixture()
@@ -159,26 +147,6 @@ def app(database_url, demo_model_dir, demo_cache_dir):
 @pytest.fixture()
 def client(app):
     return app.server.test_client()
-
-
-def csrf_token(client, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-
-
-def create_user(app, email="analyst@example.com", password="correct-horse", role="analyst"):
-    from mmm_dash.web.auth import accounts
-
-    with app.server.app_context():
-        accounts.create_user(email, password, role)
-    return email, password
-
-
-def login(client, email, password, next_path=None):
-    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
-    if next_path:
-        data["next"] = next_path
-    return client.post("/login", data=data)
 
 
 @pytest.fixture()

@@ -1,47 +1,43 @@
-"""The models in MODEL_DIR and their analysis bundles: an in-process memo over a diskcache.
+"""The models in MODEL_DIR and the state of their analysis bundles: what the web and the CLI ask.
 
-Keys are (file sha256, Meridian version, bundle schema version), so a changed file, a Meridian
-upgrade or a new bundle shape each cause a rebuild, and another process or a restart reads the
-bundle from disk. Nothing here imports Meridian: building is delegated to `mmm_dash.builder.meridian`,
-which only the CLI and background jobs call.
+The web asks "state of model X" (`state`) and "please build X" (`request_build`, which only records
+the wish); a builder (`builder.service`) or `precompute` (`build`, in the foreground) does the work.
+Nothing here imports Meridian: the build step is imported only when a build runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
-import threading
+import logging
 import time
 from collections.abc import Callable
-from importlib.metadata import version
 from pathlib import Path
 
-import diskcache
+from mmm_dash.builder.discovery import DEFAULT_MODEL, ModelEntry, ModelFileError, ModelFiles
+from mmm_dash.builder.keys import bundle_key
+from mmm_dash.builder.state import BuildBook, new_owner
+from mmm_dash.builder.store import BundleStore
+from mmm_dash.core.bundle import Bundle
+from mmm_dash.core.status import BundleStatus
 
-from mmm_dash.builder.meridian.loading import MODEL_SUFFIXES  # plain constants; Meridian is imported only on load
-from mmm_dash.core.bundle import BUNDLE_SCHEMA_VERSION, Bundle
+__all__ = ["DEFAULT_MODEL", "BundleState", "BundleStatus", "ModelCatalog", "ModelEntry", "ModelUnavailable"]
 
-DEFAULT_MODEL = "demo_mmm"
-BUILD_MARKER_SECONDS = 15 * 60  # a builder refreshes its marker on every progress step
+log = logging.getLogger(__name__)
 
-
-def meridian_version() -> str:
-    """The installed google-meridian version, read from package metadata (no import)."""
-    return version("google-meridian")
+Progress = Callable[[str, float], None]
+BuildStep = Callable[[ModelEntry, str, Progress], Bundle]  # (entry, sha256, progress) -> bundle
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelEntry:
-    name: str
-    path: Path
-    size: int
-    mtime_ns: int
+def meridian_step(entry: ModelEntry, sha256: str, progress: Progress) -> Bundle:
+    """The real build step: load the file with Meridian and compute every analysis."""
+    from mmm_dash.builder.meridian.pipeline import analyse_file
+
+    return analyse_file(entry.path, entry.path.parent, entry.name, sha256, progress)
 
 
 @dataclasses.dataclass(frozen=True)
 class BundleState:
-    status: str  # "ready", "building", "failed", "queued"
+    status: BundleStatus
     bundle: Bundle | None = None
     message: str = ""
     progress: float = 0.0
@@ -56,81 +52,56 @@ class ModelUnavailable(Exception):
 
 
 class ModelCatalog:
-    def __init__(self, model_dir: Path, cache_dir: Path):
+    def __init__(
+        self, model_dir: Path, cache_dir: Path, *, step: BuildStep = meridian_step, book: BuildBook | None = None
+    ):
         self.model_dir = Path(model_dir)
         self.cache_dir = Path(cache_dir)
-        self._cache: diskcache.Cache | None = None
-        self._memo: dict[str, Bundle] = {}
-        self._sha: dict[tuple, str] = {}
-        self._lock = threading.Lock()
+        self.files = ModelFiles(self.model_dir)
+        self.store = BundleStore(self.cache_dir)
+        self.book = book or BuildBook(self.cache_dir)
+        self.step = step
 
     # -- discovery ---------------------------------------------------------------------------
-    @property
-    def cache(self) -> diskcache.Cache:
-        if self._cache is None:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            self._cache = diskcache.Cache(str(self.cache_dir / "bundles"), size_limit=2**31)
-        return self._cache
-
     def entries(self) -> list[ModelEntry]:
-        if not self.model_dir.is_dir():
-            return []
-        found: dict[str, ModelEntry] = {}
-        for path in sorted(self.model_dir.iterdir()):
-            if path.suffix.lower() not in MODEL_SUFFIXES or not path.is_file() or path.name.startswith("."):
-                continue
-            stat = path.stat()
-            name = path.stem if path.stem not in found else path.name
-            found[name] = ModelEntry(name, path, stat.st_size, stat.st_mtime_ns)
-        ordered = sorted(found.values(), key=lambda e: (e.name != DEFAULT_MODEL, e.name))
-        return ordered
+        return self.files.entries()
 
     def names(self) -> list[str]:
         return [e.name for e in self.entries()]
 
     def entry(self, name: str | None) -> ModelEntry | None:
-        entries = self.entries()
-        if name is None:
-            return entries[0] if entries else None
-        return next((e for e in entries if e.name == name), None)
+        return self.files.entry(name)
 
     def sha256(self, entry: ModelEntry) -> str:
-        stamp = (str(entry.path), entry.size, entry.mtime_ns)
-        if stamp not in self._sha:
-            digest = hashlib.sha256()
-            with entry.path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            self._sha[stamp] = digest.hexdigest()
-        return self._sha[stamp]
+        return self.files.sha256(entry)
 
     def key(self, entry: ModelEntry) -> str:
-        return f"{self.sha256(entry)}:{meridian_version()}:{BUNDLE_SCHEMA_VERSION}"
+        return bundle_key(self.sha256(entry))
 
-    # -- reading -----------------------------------------------------------------------------
+    # -- what the web asks ---------------------------------------------------------------------
     def state(self, name: str | None) -> BundleState:
-        """Ready, failed, building (a live builder reports progress) or queued (nobody builds yet)."""
+        """Ready, missing (nobody asked), queued, building (a live lease) or failed (with the reason)."""
         entry = self.entry(name)
         if entry is None:
-            return BundleState("failed", message=f"No model named {name!r} in {self.model_dir}.")
+            return BundleState(BundleStatus.FAILED, message=f"No model named {name!r} in {self.model_dir}.")
         key = self.key(entry)
-        with self._lock:
-            if key in self._memo:
-                return BundleState("ready", bundle=self._memo[key], progress=1.0)
-        bundle = self.cache.get(("bundle", key))
-        if isinstance(bundle, Bundle):
-            with self._lock:
-                self._memo[key] = bundle
-            return BundleState("ready", bundle=bundle, progress=1.0)
-        failure = self.cache.get(("failure", key))
-        if failure:
-            return BundleState("failed", message=failure)
-        progress = self.cache.get(("progress", key))
-        holder = self.cache.get(("building", key))
-        if progress and holder is not None and _alive(holder):
-            message, fraction = progress
-            return BundleState("building", message=message, progress=fraction)
-        return BundleState("queued", message="Waiting for the analysis to start.")
+        bundle = self.store.get(key)
+        if bundle is not None:
+            return BundleState(BundleStatus.READY, bundle=bundle, progress=1.0)
+        record = self.book.record(key)
+        if record is None:
+            return BundleState(BundleStatus.MISSING, message="Not analysed yet.")
+        if record.failed:
+            return BundleState(BundleStatus.FAILED, message=record.error)
+        if record.leased(self.book.clock()):
+            return BundleState(BundleStatus.BUILDING, message=record.message, progress=record.progress)
+        if record.error:
+            message = (
+                f"The last attempt failed ({record.error}); trying again "
+                f"(attempt {record.attempts + 1} of {self.book.max_attempts})."
+            )
+            return BundleState(BundleStatus.QUEUED, message=message)
+        return BundleState(BundleStatus.QUEUED, message="Waiting for the analysis to start.")
 
     def bundle(self, name: str | None) -> Bundle:
         state = self.state(name)
@@ -138,82 +109,81 @@ class ModelCatalog:
             raise ModelUnavailable(state)
         return state.bundle
 
+    def request_build(self, name: str) -> BundleState:
+        """Record that `name` needs a bundle (idempotent and cheap: no process is started here)."""
+        entry = self.entry(name)
+        if entry is not None and self.state(name).status is BundleStatus.MISSING:
+            self.book.request(self.key(entry), entry.name, entry.path)
+        return self.state(name)
+
+    def builder_running(self) -> bool:
+        """True when a builder serves this cache, so a requested build will start without an operator."""
+        return self.book.builder_running()
+
     def readiness(self) -> dict:
-        states = [self.state(e.name).status for e in self.entries()]
+        statuses = [self.state(e.name).status for e in self.entries()]
+        ready = statuses.count(BundleStatus.READY)
+        failed = statuses.count(BundleStatus.FAILED)
+        pending = len(statuses) - ready - failed  # missing, queued or building: all count as "building"
         return {
-            "total": len(states),
-            "ready": states.count("ready"),
-            "failed": states.count("failed"),
-            "building": len(states) - states.count("ready") - states.count("failed"),
+            "total": len(statuses),
+            BundleStatus.READY: ready,
+            BundleStatus.FAILED: failed,
+            BundleStatus.BUILDING: pending,
         }
 
-    # -- building (only the CLI and background jobs come here) --------------------------------
-    def build(
-        self, name: str, progress: Callable[[str, float], None] | None = None, force: bool = False
-    ) -> BundleState:
-        """Build and store the bundle unless cached; one builder per model at a time."""
+    # -- building (the builder, its build processes and the CLI come here) ---------------------
+    def build(self, name: str, progress: Progress | None = None, force: bool = False) -> BundleState:
+        """Build `name` in this process unless it is stored or failed; if another process is
+        building it, wait for that build (showing its progress) instead of starting a second one."""
         entry = self.entry(name)
         if entry is None:
-            return BundleState("failed", message=f"No model named {name!r} in {self.model_dir}.")
+            return BundleState(BundleStatus.FAILED, message=f"No model named {name!r} in {self.model_dir}.")
         key = self.key(entry)
         if force:
-            self.cache.delete(("bundle", key))
-            self.cache.delete(("failure", key))
-            self._memo.pop(key, None)
-        current = self.state(name)
-        if current.status in ("ready", "failed"):
-            return current
-        if not self._claim_build(key):
-            return self.state(name)  # another live process builds it; its progress is in the cache
+            self.store.delete(key)
+            self.book.forget(key)
+        while True:
+            state = self.state(name)
+            if state.status.settled:
+                return state
+            owner = new_owner()
+            if self.book.claim(key, owner, entry.name, entry.path) is not None:
+                return self.run_claimed(entry.name, key, owner, progress)
+            if progress and state.status is BundleStatus.BUILDING:
+                progress(f"another process is building it: {state.message}", state.progress)
+            time.sleep(1.0)
+
+    def run_claimed(self, name: str, key: str, owner: str, progress: Progress | None = None) -> BundleState:
+        """Run the build step for a build whose lease `owner` holds, and record the outcome.
+
+        A file Meridian cannot analyse fails at once (another attempt would fail the same way);
+        a crash of the whole process is left to the builder, which counts attempts."""
+        entry = self.entry(name)
+        if entry is None or self.key(entry) != key:
+            self.book.forget(key)  # the file changed or went away since the request
+            return self.state(name)
 
         def report(message: str, fraction: float) -> None:
-            self.cache.set(("progress", key), (message, fraction), expire=BUILD_MARKER_SECONDS)
-            self.cache.touch(("building", key), expire=BUILD_MARKER_SECONDS)
+            self.book.refresh(key, owner, message, fraction)
             if progress:
                 progress(message, fraction)
 
-        from mmm_dash.builder.meridian.pipeline import ModelFileError, analyse_file
-
-        try:
-            report("loading the model file", 0.01)
-            bundle = analyse_file(entry.path, self.model_dir, entry.name, self.sha256(entry), report)
-        except ModelFileError as exc:
-            self.cache.set(("failure", key), str(exc))
-            return BundleState("failed", message=str(exc))
-        except Exception as exc:  # a model Meridian cannot analyse: say so, keep the others working
-            message = f"{entry.path.name} could not be analysed by Meridian ({type(exc).__name__}: {exc})."
-            self.cache.set(("failure", key), message)
-            return BundleState("failed", message=message)
-        finally:
-            self.cache.delete(("building", key))
-            self.cache.delete(("progress", key))
-        self.cache.set(("bundle", key), bundle)
-        with self._lock:
-            self._memo[key] = bundle
-        return BundleState("ready", bundle=bundle, progress=1.0)
-
-    def _claim_build(self, key: str) -> bool:
-        """Take the build marker, or take over the marker of a builder that died (a killed job)."""
-        if self.cache.add(("building", key), os.getpid(), expire=BUILD_MARKER_SECONDS):
-            return True
-        holder = self.cache.get(("building", key))
-        if holder is None or not _alive(holder):
-            self.cache.set(("building", key), os.getpid(), expire=BUILD_MARKER_SECONDS)
-            return True
-        return False
-
-    def wait_until_ready(self, name: str, timeout: float) -> BundleState:
-        deadline = time.monotonic() + timeout
-        while True:
-            state = self.state(name)
-            if state.status in ("ready", "failed") or time.monotonic() > deadline:
-                return state
-            time.sleep(0.5)
-
-
-def _alive(pid) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, ValueError, TypeError):
-        return False
-    return True
+        if not self.book.refresh(key, owner, "loading the model file", 0.01):
+            return self.state(name)  # the lease was lost (taken over after a long stall)
+        if progress:
+            progress("loading the model file", 0.01)
+        with self.book.lease_kept(key, owner):
+            try:
+                bundle = self.step(entry, self.sha256(entry), report)
+            except ModelFileError as exc:
+                message = str(exc)
+            except Exception as exc:  # a model Meridian cannot analyse: say so, keep the others working
+                log.exception("Analysing %s failed", entry.path.name)
+                message = f"{entry.path.name} could not be analysed by Meridian ({type(exc).__name__}: {exc})."
+            else:
+                self.store.put(key, bundle)
+                self.book.succeed(key, owner)
+                return BundleState(BundleStatus.READY, bundle=bundle, progress=1.0)
+        self.book.fail(key, owner, message)
+        return BundleState(BundleStatus.FAILED, message=message)

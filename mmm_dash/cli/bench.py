@@ -15,6 +15,7 @@ import click
 from mmm_dash.cli.common import fail, server_context
 
 WEB_READY_TARGET_S, WEB_RSS_TARGET_MB, BUILD_OVERHEAD_TARGET, OPTIMIZE_TARGET_MS = 2.0, 300.0, 1.5, 100.0
+PAGE_WARM_TARGET_MS, PAGE_COLD_TARGET_MS = 5.0, 50.0
 
 # A fresh web process: build the app, read the cached bundle, render a page. Prints seconds and peak RSS.
 WEB_PROBE = """
@@ -73,12 +74,23 @@ def _line(label: str, value: str, target: str = "", ok: bool | None = None) -> N
     show_default=True,
     help="Build the bundle afresh in a scratch cache to time it (about two minutes for the demo).",
 )
-@click.option("--repeats", default=50, show_default=True, help="Optimizer runs to time.")
+@click.option("--repeats", default=50, show_default=True, help="Optimizer runs and page requests to time.")
+@click.option(
+    "--pages-only",
+    is_flag=True,
+    help="Only time the page callbacks, on the cached bundle (about half a minute; run `precompute` first).",
+)
+@click.option(
+    "--cold-runs", default=3, show_default=True, help="Fresh processes per page; the first render is their median."
+)
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
-def bench(name: str | None, rebuild: bool, repeats: int, json_out: Path | None) -> None:
-    """Measure bundle build cost, web start-up from the cache, and optimizer speed vs Meridian."""
+def bench(
+    name: str | None, rebuild: bool, repeats: int, pages_only: bool, cold_runs: int, json_out: Path | None
+) -> None:
+    """Measure bundle build cost, web start-up from the cache, optimizer speed vs Meridian, and how
+    fast every page's callback answers."""
     from mmm_dash.builder.catalog import ModelCatalog
-    from mmm_dash.core.scenario import ScenarioModel
+    from mmm_dash.core.status import BundleStatus
 
     with server_context() as server:
         settings = server.extensions["mmm_dash"].settings
@@ -88,17 +100,80 @@ def bench(name: str | None, rebuild: bool, repeats: int, json_out: Path | None) 
             fail(f"no model {name or ''} in {catalog.model_dir}; run `python -m mmm_dash demo-model`.")
     figures: dict = {"model": entry.name}
     click.echo(f"mmm-dash bench · model {entry.name} ({entry.size / 1e6:.1f} MB)")
+    if pages_only:
+        if catalog.state(entry.name).status is not BundleStatus.READY:
+            fail(f"no analysis of {entry.name} in the cache yet; run `python -m mmm_dash precompute` first.")
+    else:
+        _bench_build_start_optimizer(catalog, settings, entry, rebuild, repeats, figures)
+    figures["pages"] = _bench_pages(settings, entry.name, repeats, max(1, cold_runs))
+    if json_out:
+        json_out.write_text(json.dumps(figures, indent=2) + "\n")
+        click.echo(f"\nwrote {json_out}")
+
+
+def _bench_pages(settings, model: str, repeats: int, runs: int) -> dict:
+    """Every page's router callback (and its figure callbacks), cold and warm, vs /healthz."""
+    from mmm_dash.cli.page_bench import measure_runs
+
+    click.echo(
+        f"\nPage callbacks (signed-in POST /_dash-update-component; first render: median of {runs} fresh "
+        f"processes; warm: median of {repeats} requests)"
+    )
+
+    def measure(path: str) -> dict:
+        try:
+            return measure_runs(settings.MODEL_DIR, settings.CACHE_DIR, model, path, repeats, runs)
+        except RuntimeError as exc:
+            fail(str(exc))
+
+    overview = measure("/")  # its processes also report the page list (Dash's registry)
+    pages, floors = [], []
+    for page_name, path in overview["nav_pages"]:
+        result = overview if path == "/" else measure(path)
+        result = {k: v for k, v in result.items() if k != "nav_pages"}
+        pages.append({"name": page_name, **result})
+        floors.append(result["healthz_p50_ms"])
+        rows = [(page_name, result)] + [(f"  {cb}", r) for cb, r in result["callbacks"].items()]
+        for label, timing in rows:
+            cold, warm = timing["cold_ms"], timing["warm_p50_ms"]
+            _line(
+                f"{label}: first render",
+                f"{cold:.1f} ms",
+                f"target <= {PAGE_COLD_TARGET_MS:.0f} ms (CPU {timing['cold_cpu_ms']:.1f} ms)",
+                cold <= PAGE_COLD_TARGET_MS,
+            )
+            _line(
+                f"{label}: warm p50",
+                f"{warm:.2f} ms",
+                f"target <= {PAGE_WARM_TARGET_MS:.0f} ms",
+                warm <= PAGE_WARM_TARGET_MS,
+            )
+    floor = statistics.median(floors)
+    _line("/healthz floor (p50, same processes)", f"{floor:.2f} ms")
+    return {
+        "targets_ms": {"cold": PAGE_COLD_TARGET_MS, "warm_p50": PAGE_WARM_TARGET_MS},
+        "healthz_p50_ms": floor,
+        "repeats": repeats,
+        "cold_runs": runs,
+        "per_page": pages,
+    }
+
+
+def _bench_build_start_optimizer(catalog, settings, entry, rebuild: bool, repeats: int, figures: dict) -> None:
+    from mmm_dash.builder.catalog import ModelCatalog
+    from mmm_dash.core.scenario import ScenarioModel
+    from mmm_dash.core.status import BundleStatus
 
     click.echo("\nBundle build (all Meridian analyses, once per model file)")
     if rebuild:
         with tempfile.TemporaryDirectory() as scratch:
             state = ModelCatalog(catalog.model_dir, Path(scratch)).build(entry.name)
-            if state.status != "ready":
+            if state.status is not BundleStatus.READY:
                 fail(state.message)
             timings = state.bundle.timings
     else:
         state = catalog.build(entry.name)
-        if state.status != "ready":
+        if state.status is not BundleStatus.READY:
             fail(state.message)
         timings = state.bundle.timings
     overhead = timings["build_seconds"] / timings["meridian_seconds"]
@@ -181,9 +256,6 @@ def bench(name: str | None, rebuild: bool, repeats: int, json_out: Path | None) 
     _line("curve preparation (once per model/period)", f"{prepare_ms:.1f} ms")
     figures["optimizer"] = rows
     figures["curve_preparation_ms"] = prepare_ms
-    if json_out:
-        json_out.write_text(json.dumps(figures, indent=2) + "\n")
-        click.echo(f"\nwrote {json_out}")
 
 
 COMMANDS = [bench]

@@ -7,11 +7,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from mmm_dash.cli.common import fail, server_context
+from mmm_dash.web.auth.roles import ROLES, Role
 
+# Well-known development passwords, below the password policy on purpose: seed-users bypasses
+# the policy (and is refused in production); every other way of setting a password applies it.
 DEV_USERS = (
-    ("test@example.com", "test123", "analyst"),
-    ("admin@example.com", "admin123", "admin"),
-    ("demo@example.com", "demo123", "viewer"),
+    ("test@example.com", "test123", Role.ANALYST),
+    ("admin@example.com", "admin123", Role.ADMIN),
+    ("demo@example.com", "demo123", Role.VIEWER),
 )
 
 
@@ -95,7 +98,7 @@ def seed_users() -> None:
                 if accounts.find_user(email):
                     click.echo(f"exists   {email} ({role})")
                     continue
-                accounts.create_user(email, password, role, enforce_length=False)
+                accounts.create_user(email, password, role, enforce_policy=False)
                 click.echo(f"created  {email} / {password} ({role})")
         except OperationalError as exc:
             fail(_describe_db_error(exc) + " Did you run init-db?")
@@ -103,10 +106,11 @@ def seed_users() -> None:
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "analyst", "viewer"]), default="analyst", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default=Role.ANALYST.value, show_default=True)
 @click.password_option(prompt="Password")
 def create_user(email: str, role: str, password: str) -> None:
-    """Create an account with EMAIL and ROLE (the password is asked for)."""
+    """Create an account with EMAIL and ROLE (the password is asked for; the password policy applies).
+    This is how accounts are made when REGISTRATION is invite or closed."""
     from mmm_dash.web.auth import accounts
 
     with server_context():
@@ -119,4 +123,48 @@ def create_user(email: str, role: str, password: str) -> None:
         click.echo(f"created {user.email} ({user.role})")
 
 
-COMMANDS = [init_db, reset_db, check_db, seed_users, create_user]
+def _change_account(change, *args) -> None:
+    from mmm_dash.web.auth import accounts
+
+    with server_context():
+        try:
+            user = change(*args)
+        except accounts.AccountError as exc:
+            fail(str(exc))
+        except OperationalError as exc:
+            fail(_describe_db_error(exc))
+        click.echo(f"updated {user.email} ({user.role}, {'active' if user.active else 'deactivated'}); "
+                   "its existing sessions have ended")
+
+
+@click.command("set-password")
+@click.argument("email")
+@click.password_option(prompt="New password")
+def set_password(email: str, password: str) -> None:
+    """Change EMAIL's password (policy applies); signs the account out everywhere."""
+    from mmm_dash.web.auth import accounts
+
+    _change_account(accounts.set_password, email, password)
+
+
+@click.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def set_role(email: str, role: str) -> None:
+    """Change EMAIL's role; signs the account out everywhere so the new role applies at once."""
+    from mmm_dash.web.auth import accounts
+
+    _change_account(accounts.set_role, email, role)
+
+
+@click.command("deactivate-user")
+@click.argument("email")
+@click.option("--reactivate", is_flag=True, help="Allow the account to sign in again.")
+def deactivate_user(email: str, reactivate: bool) -> None:
+    """Stop EMAIL from signing in and end its sessions (or, with --reactivate, allow it again)."""
+    from mmm_dash.web.auth import accounts
+
+    _change_account(accounts.set_active, email, reactivate)
+
+
+COMMANDS = [init_db, reset_db, check_db, seed_users, create_user, set_password, set_role, deactivate_user]

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from mmm_dash.cli.common import fail, server_context
+from mmm_dash.core.status import BundleStatus
 
 
 def _bar(message: str, fraction: float) -> None:
@@ -73,7 +74,7 @@ def precompute(path: Path | None, force: bool) -> None:
         for entry in entries:
             start = time.perf_counter()
             state = catalog.build(entry.name, progress=_bar, force=force)
-            if state.status == "ready":
+            if state.status is BundleStatus.READY:
                 t = state.bundle.timings
                 click.echo(
                     f"ready   {entry.name}  ({time.perf_counter() - start:.1f}s here; "
@@ -99,7 +100,7 @@ def inspect_model(path: Path | None, as_json: bool, out: Path | None, period: st
     with server_context() as server:
         catalog, entry = _resolve(server, path)
         state = catalog.build(entry.name, progress=_bar)
-        if state.status != "ready":
+        if state.status is not BundleStatus.READY:
             fail(state.message)
         try:
             analysis = state.bundle.period(period)
@@ -116,4 +117,33 @@ def inspect_model(path: Path | None, as_json: bool, out: Path | None, period: st
         click.echo(text, nl=False)
 
 
-COMMANDS = [demo_model, precompute, inspect_model]
+@click.command("builder")
+def builder_command() -> None:
+    """Build the bundles that pages request, one at a time, until stopped (Ctrl+C).
+
+    For servers run with BACKGROUND_BUNDLES=0; at most one builder runs per CACHE_DIR (a second
+    one waits for the first to stop)."""
+    import logging
+    import threading
+
+    from mmm_dash.builder.service import LOCK_RETRY_SECONDS, Builder, MachineLock, lock_path
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mmm_dash").setLevel(logging.INFO)
+    with server_context() as server:
+        catalog = server.extensions["mmm_dash"].models
+    lock = MachineLock(lock_path(catalog.cache_dir))
+    stop = threading.Event()
+    try:
+        while not lock.acquire():
+            click.echo(f"Another builder holds {lock.path}; waiting for it to stop.", err=True)
+            stop.wait(LOCK_RETRY_SECONDS * 6)
+        click.echo(f"Building requested bundles of {catalog.model_dir} (Ctrl+C to stop).", err=True)
+        Builder(catalog).run(stop)
+    except KeyboardInterrupt:
+        click.echo("Builder stopped.", err=True)
+    finally:
+        lock.release()
+
+
+COMMANDS = [demo_model, precompute, inspect_model, builder_command]

@@ -1,4 +1,5 @@
-"""Serve the dashboard (development server; use gunicorn app:server in production)."""
+"""Serve the dashboard (development server; use gunicorn app:server in production). With
+BACKGROUND_BUNDLES on (the default) the server also runs the builder for bundles pages request."""
 
 import click
 
@@ -17,8 +18,15 @@ def serve_command(host: str, port: int, debug: bool) -> None:
         app = create_app()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    builder = app.server.extensions["mmm_dash"].builder
     click.echo(f"mmm-dash on http://{host}:{port}  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=debug)
+    if builder is None:
+        click.echo("BACKGROUND_BUNDLES=0: run `python -m mmm_dash builder` or `precompute` to analyse new models.")
+    try:
+        app.run(host=host, port=port, debug=debug)
+    finally:
+        if builder is not None:
+            builder.stop()  # ends a build process in progress with the server
 
 
 COMMANDS = [serve_command]

@@ -7,7 +7,6 @@ import logging
 
 import dash
 import flask
-from dash import DiskcacheManager
 
 from mmm_dash.config import Settings, load_settings
 from mmm_dash.web.extensions import db, limiter, login_manager, migrate
@@ -22,6 +21,7 @@ class AppState:
     def __init__(self, settings: Settings, models):
         self.settings = settings
         self.models = models
+        self.builder = None  # the BackgroundBuilder of this process, when BACKGROUND_BUNDLES is on
 
 
 def _configure_server(server: flask.Flask, settings: Settings) -> None:
@@ -40,7 +40,13 @@ def _configure_server(server: flask.Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
         SESSION_COOKIE_NAME="mmm_session",
+        # No "remember me" is offered; should a remember cookie ever be issued, it carries the same
+        # session generation, flags and (short) lifetime as the session cookie.
         REMEMBER_COOKIE_DURATION=dt.timedelta(minutes=settings.SESSION_MINUTES),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         RATELIMIT_STORAGE_URI=settings.RATELIMIT_STORAGE_URI,
         RATELIMIT_HEADERS_ENABLED=True,
@@ -49,7 +55,7 @@ def _configure_server(server: flask.Flask, settings: Settings) -> None:
 
 
 def _init_extensions(server: flask.Flask) -> None:
-    from mmm_dash.web.auth.models import User
+    from mmm_dash.web.auth.models import User, parse_session_id
     from mmm_dash.web.scenarios import models as _scenario_tables  # noqa: F401  (registers the table)
 
     db.init_app(server)
@@ -58,12 +64,15 @@ def _init_extensions(server: flask.Flask) -> None:
     limiter.init_app(server)
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        try:
-            user = db.session.get(User, int(user_id))
-        except (ValueError, TypeError):
+    def _load_user(session_id: str):
+        """The user named by a cookie, only while the cookie's session generation is current."""
+        parsed = parse_session_id(session_id)
+        if parsed is None:
             return None
-        return user if user is not None and user.active else None
+        user = db.session.get(User, parsed[0])
+        if user is None or not user.active or user.session_generation != parsed[1]:
+            return None
+        return user
 
 
 def create_server(overrides: dict | None = None) -> flask.Flask:
@@ -73,16 +82,25 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
     settings = load_settings(overrides)
     server = flask.Flask("mmm_dash", template_folder=str(package_dir(TEMPLATES)))
     _configure_server(server, settings)
+    if settings.PROXY_HOPS:
+        # The client's address (sign-in limits) and the public host (Origin checks) as the proxy saw them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.PROXY_HOPS
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(server)
+    if settings.is_production and settings.RATELIMIT_STORAGE_URI.startswith("memory://"):
+        log.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each worker process counts sign-in attempts on its own; "
+            "with several workers or replicas set it to a shared Redis (redis://host:6379/0)."
+        )
     server.extensions["mmm_dash"] = AppState(settings, ModelCatalog(settings.MODEL_DIR, settings.CACHE_DIR))
     return server
 
 
 def create_app(overrides: dict | None = None) -> dash.Dash:
     """Build the whole app; `overrides` (setting names as keys) win over the environment."""
-    import diskcache
-
-    from mmm_dash.web import errors, guard, health, request_log
+    from mmm_dash.web import errors, guard, hardening, health, request_log
     from mmm_dash.web.auth.routes import bp as auth_bp
     from mmm_dash.web.dashboard.shell import register_shell
     from mmm_dash.web.exports import bp as export_bp
@@ -98,11 +116,6 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.register_blueprint(export_bp)
     server.register_blueprint(scenario_bp)
 
-    # Page modules register their callbacks globally when Dash imports them; a new app owns only
-    # its own pages' callbacks, not leftovers of an app built earlier in this process (tests).
-    dash._callback.GLOBAL_CALLBACK_LIST.clear()
-    dash._callback.GLOBAL_CALLBACK_MAP.clear()
-    background = DiskcacheManager(diskcache.Cache(str(settings.CACHE_DIR / "background-jobs")))
     app = dash.Dash(
         "mmm_dash",
         server=server,
@@ -112,9 +125,14 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         title="mmm-dash",
         update_title=None,
         suppress_callback_exceptions=True,
-        background_callback_manager=background,
     )
     register_shell(app)
     prefix = app.config.routes_pathname_prefix
     guard.init_app(server, page_endpoints=frozenset({prefix, prefix + "<path:path>"}))
+    hardening.init_app(app)
+    if settings.BACKGROUND_BUNDLES:
+        from mmm_dash.builder.service import BackgroundBuilder
+
+        # Owned by the server, not by a request: at most one builds per CACHE_DIR (a lock file).
+        server.extensions["mmm_dash"].builder = BackgroundBuilder(server.extensions["mmm_dash"].models).start()
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,17 @@ def render_error(status: int, message: str | None = None):
 
 
 def init_app(server: Flask) -> None:
+    @server.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        return render_error(400, "Your form expired or was not sent from this site; reload the page and try again.")
+
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        if exc.code == 429 and request.endpoint == "auth.login":
-            from mmm_dash.web.auth.forms import LoginForm
+        if exc.code == 429 and request.endpoint == "auth.register":
+            from mmm_dash.web.auth.forms import RegisterForm
 
-            msg = "Too many failed sign-in attempts; wait a minute and try again."
-            return render_template("login.html", form=LoginForm(), next="/", error=msg), 429
+            msg = "Too many sign-up attempts from your address; wait an hour and try again."
+            return render_template("register.html", form=RegisterForm(), error=msg), 429
         return render_error(exc.code or 500)
 
     @server.errorhandler(Exception)

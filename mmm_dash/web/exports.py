@@ -27,7 +27,7 @@ def download(filename: str):
     try:
         bundle = catalog.bundle(model)
     except ModelUnavailable as exc:
-        status = 503 if exc.state.status in ("building", "queued") else 422
+        status = 503 if exc.state.status.pending else 422
         return jsonify(error=exc.state.message or "The model is still being analysed; try again shortly."), status
     period = request.args.get("period") or "all"
     try:

@@ -1,16 +1,11 @@
-"""Browser fixtures: the app on SQLite with the cached demo bundle, served by dash[testing]."""
+"""Browser fixtures: the app on SQLite with the cached demo bundle, served by dash[testing].
+Helpers that drive the page live in tests/browser/helpers.py."""
 
 from __future__ import annotations
 
-import time
-from urllib.parse import quote
-
 import pytest
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import create_user, make_app
+from tests.helpers import make_app
 
 
 @pytest.fixture()
@@ -19,66 +14,3 @@ def served(dash_duo, tmp_path, demo_model_dir, demo_cache_dir):
     app = make_app(f"sqlite:///{tmp_path / 'browser.sqlite3'}", demo_model_dir, demo_cache_dir)
     dash_duo.start_server(app, navigate=False)
     return dash_duo, dash_duo.server.url.rstrip("/"), app
-
-
-def wait_for(driver, css: str, timeout: float = 20):
-    return WebDriverWait(driver, timeout).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
-
-
-def wait_for_text(driver, css: str, text: str, timeout: float = 20):
-    WebDriverWait(driver, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
-
-
-def sign_in(duo, base: str, app, path: str = "/"):
-    email, password = create_user(app, email="browser@example.com", password="browser-pass")
-    driver = duo.driver
-    driver.get(f"{base}/login?next={quote(path, safe='/')}")
-    driver.find_element(By.ID, "email").send_keys(email)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-submit").click()
-    wait_for(driver, "#nav-user-email")
-    return driver
-
-
-def severe_errors(duo) -> list[str]:
-    return [entry["message"] for entry in (duo.get_logs() or []) if entry.get("level") == "SEVERE"]
-
-
-def choose(driver, dropdown_id: str, text: str, attempts: int = 3):
-    """Pick `text` in a Dash 4 dropdown (a button opening a listbox of role=option items).
-    Retries if the page re-rendered the dropdown while it was open."""
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-
-    for attempt in range(attempts):
-        try:
-            WebDriverWait(driver, 10).until(EC.element_to_be_clickable((By.ID, dropdown_id))).click()
-            options = WebDriverWait(driver, 5).until(
-                lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text.strip() == text]
-            )
-            options[0].click()
-            return
-        except (StaleElementReferenceException, TimeoutException):
-            if attempt == attempts - 1:
-                raise
-
-
-def text_of(driver, css: str) -> str:
-    """Text of an element that a callback may be replacing right now."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    for _ in range(50):
-        try:
-            return driver.find_element(By.CSS_SELECTOR, css).text
-        except (StaleElementReferenceException, NoSuchElementException):
-            time.sleep(0.1)
-    raise AssertionError(f"{css} never settled")
-
-
-def wait_for_change(driver, css: str, before: str, timeout: float = 20) -> str:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        now = text_of(driver, css)
-        if now != before:
-            return now
-        time.sleep(0.2)
-    raise AssertionError(f"{css} stayed {before!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import wait_for, wait_for_text
+from tests.browser.helpers import wait_for, wait_for_text
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +19,11 @@ def test_register_dashboard_refresh_logout_redirect(served):
     driver.find_element(By.ID, "confirm").send_keys("a-long-password")
     driver.find_element(By.ID, "register-submit").click()
 
+    # the same neutral answer for a new or a taken address, then a normal sign-in
+    wait_for_text(driver, "#form-info", "account is ready")
+    driver.find_element(By.ID, "email").send_keys("newcomer@example.com")
+    driver.find_element(By.ID, "password").send_keys("a-long-password")
+    driver.find_element(By.ID, "login-submit").click()
     wait_for_text(driver, "#nav-user-email", "newcomer@example.com")
     assert driver.find_element(By.ID, "nav-user-role").text == "analyst"
     wait_for(driver, "#card-roi-value")
@@ -35,7 +40,7 @@ def test_register_dashboard_refresh_logout_redirect(served):
 
 def test_wrong_password_shows_one_sentence(served):
     duo, base, app = served
-    from tests.conftest import create_user
+    from tests.helpers import create_user
 
     create_user(app, email="someone@example.com", password="right-password")
     driver = duo.driver

@@ -8,7 +8,7 @@ import time
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     choose,
     severe_errors,
     sign_in,

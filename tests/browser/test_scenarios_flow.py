@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import severe_errors, sign_in, text_of, wait_for_change, wait_for_text
+from tests.browser.helpers import severe_errors, sign_in, text_of, wait_for_change, wait_for_text
 
 pytestmark = pytest.mark.browser
 

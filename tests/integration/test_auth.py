@@ -6,7 +6,26 @@ import threading
 
 import pytest
 
-from tests.conftest import create_user, csrf_token, login
+from tests.helpers import create_user, csrf_token, login
+
+
+def navbar_csrf_token(client) -> str:
+    """The CSRF token the navbar's sign-out form carries (what a signed-in browser posts)."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("name") == "csrf_token":
+                return node["props"]["value"]
+            return next((t for t in map(walk, node.values()) if t), None)
+        if isinstance(node, list):
+            return next((t for t in map(walk, node) if t), None)
+        return None
+
+    return walk(client.get("/_dash-layout").json)
+
+
+def logout(client):
+    return client.post("/logout", data={"csrf_token": navbar_csrf_token(client)})
 
 
 def test_login_page_renders_form_with_csrf(client):
@@ -64,14 +83,15 @@ def test_login_is_rate_limited_after_five_failures_per_email(app, client):
         assert login(client, email, "wrong-password").status_code == 401
     blocked = login(client, email, password)
     assert blocked.status_code == 429
-    assert "Too many failed sign-in attempts" in blocked.text
+    assert "Too many sign-in attempts for this account" in blocked.text
+    assert blocked.headers["Retry-After"] == "60"
 
 
 def test_successful_logins_do_not_count_against_the_limit(app, client):
     email, password = create_user(app)
     for _ in range(7):
         assert login(client, email, password).status_code == 302
-        client.post("/logout")
+        assert logout(client).status_code == 302
 
 
 def test_missing_or_wrong_csrf_token_is_400(app, client):
@@ -96,7 +116,7 @@ def test_malformed_login_posts_are_400_not_500(client, form):
     assert response.status_code == 400
 
 
-def test_register_signs_in_as_analyst_and_lands_on_dashboard(app, client):
+def test_register_creates_an_analyst_who_then_signs_in(app, client):
     data = {
         "email": "New@Example.com",
         "password": "longenough",
@@ -104,13 +124,15 @@ def test_register_signs_in_as_analyst_and_lands_on_dashboard(app, client):
         "csrf_token": csrf_token(client, "/register"),
     }
     response = client.post("/register", data=data)
-    assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert client.get("/_dash-layout").status_code == 200  # signed in
+    assert response.status_code == 302 and response.headers["Location"] == "/login?registered=1"
+    assert "account is ready" in client.get("/login?registered=1").text
     from mmm_dash.web.auth.accounts import find_user
 
     with app.server.app_context():
         user = find_user("new@example.com")
         assert user.role == "analyst" and user.email == "new@example.com"
+    assert login(client, "new@example.com", "longenough").status_code == 302
+    assert client.get("/_dash-layout").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -129,17 +151,20 @@ def test_register_rejects_bad_fields_with_a_message(client, email, password, con
     assert message in response.text
 
 
-def test_duplicate_registration_is_refused_with_reason(app, client):
+def test_taken_address_gets_the_same_answer_as_a_new_one(app, client):
+    """No enumeration: a visitor cannot tell from the answer whether an address has an account."""
     create_user(app, email="taken@example.com")
-    data = {
-        "email": "TAKEN@example.com",
-        "password": "longenough",
-        "confirm": "longenough",
-        "csrf_token": csrf_token(client, "/register"),
-    }
-    response = client.post("/register", data=data)
-    assert response.status_code == 409
-    assert "already exists" in response.text
+
+    def register(email):
+        data = {"email": email, "password": "longenough", "confirm": "longenough"}
+        return client.post("/register", data={**data, "csrf_token": csrf_token(client, "/register")})
+
+    taken, new = register("TAKEN@example.com"), register("fresh@example.com")
+    assert taken.status_code == new.status_code == 302
+    assert taken.headers["Location"] == new.headers["Location"]
+    assert taken.get_data() == new.get_data()
+    assert "already" not in taken.text
+    assert login(client, "taken@example.com", "longenough").status_code == 401  # the owner's password stands
 
 
 def test_concurrent_registrations_leave_exactly_one_account(app):
@@ -166,15 +191,14 @@ def test_concurrent_registrations_leave_exactly_one_account(app):
         t.start()
     for t in threads:
         t.join()
-    assert sorted(statuses).count(302) == 1
-    assert all(s in (302, 409) for s in statuses)
+    assert statuses == [302] * len(clients)  # the same answer for the winner and the others
     with app.server.app_context():
         assert db.session.scalar(select(func.count()).select_from(User).where(User.email == "race@example.com")) == 1
 
 
 def test_logout_ends_the_session(signed_in):
     assert signed_in.get("/_dash-layout").status_code == 200
-    assert signed_in.post("/logout").status_code == 302
+    assert logout(signed_in).status_code == 302
     assert signed_in.get("/_dash-layout").status_code == 401
 
 
@@ -192,7 +216,7 @@ def test_session_expires_after_idle_minutes(app, client):
 
 
 def test_session_survives_a_restart_with_the_same_secret(app, client, database_url, demo_model_dir, demo_cache_dir):
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     email, password = create_user(app)
     login(client, email, password)

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from mmm_dash.cli import cli
-from tests.conftest import SECRET
+from tests.helpers import SECRET
 
 
 @pytest.fixture()

@@ -93,7 +93,7 @@ def test_readyz_fails_when_database_unreachable(demo_model_dir, demo_cache_dir, 
 
 
 def test_unexpected_errors_are_one_sentence_not_a_traceback(tmp_path, demo_model_dir, demo_cache_dir):
-    from tests.conftest import create_user, login, make_app
+    from tests.helpers import create_user, login, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", demo_model_dir, demo_cache_dir)
 

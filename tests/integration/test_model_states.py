@@ -9,7 +9,8 @@ import dash
 import plotly
 import pytest
 
-from tests.conftest import DEMO_MODEL, create_user, login, make_app
+from mmm_dash.core.status import BundleStatus
+from tests.helpers import DEMO_MODEL, create_user, login, make_app
 
 
 def _render(app, path: str, **query) -> str:
@@ -42,9 +43,12 @@ def test_bad_model_shows_its_reason_and_others_keep_working(mixed_app):
     assert "roi-chart" in _render(mixed_app, "/roi", model="demo_mmm")
 
 
-def test_model_being_built_shows_progress(mixed_app):
+def test_model_being_built_shows_progress_and_is_requested(mixed_app):
+    models = mixed_app.server.extensions["mmm_dash"].models
     page = _render(mixed_app, "/", model="pending")
-    assert "build-progress" in page and "Analysing pending" in page
+    assert "build-progress" in page and "build-poll" in page and "Analysing pending" in page
+    assert models.state("pending").status is BundleStatus.QUEUED  # the page asked; the builder builds
+    assert models.state("broken").status is BundleStatus.FAILED
 
 
 def test_unknown_model_falls_back_with_a_notice(mixed_app):

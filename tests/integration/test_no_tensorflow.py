@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SCRIPT = textwrap.dedent(
     """

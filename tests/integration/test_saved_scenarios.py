@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mmm_dash.core.scenario import ScenarioError
-from tests.conftest import create_user, login, make_app
+from tests.helpers import create_user, login, make_app
 
 
 def _save(app, email, name, factor=1.0):

@@ -10,7 +10,8 @@ import pytest
 
 from mmm_dash.builder.catalog import ModelCatalog
 from mmm_dash.builder.meridian.loading import ModelFileError, load_model
-from tests.conftest import DEMO_MODEL
+from mmm_dash.core.status import BundleStatus
+from tests.helpers import DEMO_MODEL
 
 
 @pytest.fixture()
@@ -89,10 +90,10 @@ def test_catalog_records_the_failure_and_keeps_good_models(model_dir, demo_cache
     shutil.copy2(DEMO_MODEL, model_dir / DEMO_MODEL.name)
     (model_dir / "broken.pkl").write_bytes(b"")
     catalog = ModelCatalog(model_dir, demo_cache_dir)
-    assert catalog.build("broken").status == "failed"
+    assert catalog.build("broken").status is BundleStatus.FAILED
     state = catalog.state("broken")
-    assert state.status == "failed" and "empty" in state.message
-    assert catalog.state("demo_mmm").status == "ready"
+    assert state.status is BundleStatus.FAILED and "empty" in state.message
+    assert catalog.state("demo_mmm").status is BundleStatus.READY
     assert catalog.readiness() == {"total": 2, "ready": 1, "failed": 1, "building": 0}
 
 

@@ -12,7 +12,8 @@ from mmm_dash.builder.catalog import ModelCatalog
 from mmm_dash.core.exports import documents, inspection, report
 from mmm_dash.core.insights import build_insights
 from mmm_dash.core.scenario import ScenarioModel
-from tests.conftest import TEST_CACHE
+from mmm_dash.core.status import BundleStatus
+from tests.helpers import TEST_CACHE
 from tests.model.shapes import SHAPES, fitted_model_path
 
 pytestmark = pytest.mark.slow
@@ -26,7 +27,7 @@ def shape_bundle(request, tmp_path_factory):
     shutil.copy2(model_path, model_dir / f"{shape}.pkl")
     catalog = ModelCatalog(model_dir, TEST_CACHE / "cache")
     state = catalog.build(shape)
-    assert state.status == "ready", state.message
+    assert state.status is BundleStatus.READY, state.message
     return shape, model_dir, state.bundle
 
 
@@ -99,16 +100,46 @@ def test_curves_equal_meridians_response_curves(shape_bundle):
         np.testing.assert_allclose(curves.mean[:, k], expected, rtol=1e-6)
 
 
+ERROR_PLACEHOLDERS = {"model-error", "building", "no-models", "view-notice"}
+
+
+def _components(node) -> list[dict]:
+    """Every component in a serialised Dash layout, depth first."""
+    if isinstance(node, list):
+        return [c for child in node for c in _components(child)]
+    if not isinstance(node, dict):
+        return []
+    if "type" in node and "props" in node:
+        return [node, *_components(node["props"])]
+    return [c for child in node.values() for c in _components(child)]
+
+
 def test_pages_render_for_every_shape(shape_bundle, tmp_path):
+    """Each page shows this model's own content: the model and period asked for, no error,
+    progress or substitution notice in its place, and charts, grids or insights with data in them."""
     import json
 
     import dash
     import plotly
 
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
-    shape, model_dir, _bundle = shape_bundle
+    shape, model_dir, bundle = shape_bundle
     app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", model_dir, TEST_CACHE / "cache")
     with app.server.test_request_context("/"):
         for page in dash.page_registry.values():
-            json.dumps(page["layout"](model=shape, period="all"), cls=plotly.utils.PlotlyJSONEncoder)
+            layout = page["layout"](model=shape, period="all")
+            components = _components(json.loads(json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder)))
+            by_id = {c["props"].get("id"): c for c in components if isinstance(c["props"].get("id"), str)}
+            assert not ERROR_PLACEHOLDERS & set(by_id), (page["path"], ERROR_PLACEHOLDERS & set(by_id))
+            assert by_id["model-select"]["props"]["value"] == shape, page["path"]
+            period_select = by_id["period-select"]["props"]
+            assert period_select["value"] == "all" and [o["value"] for o in period_select["options"]] == list(
+                bundle.periods
+            ), page["path"]
+            graphs_with_data = [
+                c for c in components if c["type"] == "Graph" and (c["props"].get("figure") or {}).get("data")
+            ]
+            grids_with_rows = [c for c in components if c["type"] == "AgGrid" and c["props"].get("rowData")]
+            insights = by_id.get("insight-list", {}).get("props", {}).get("children")
+            assert graphs_with_data or grids_with_rows or insights, f"{page['path']} shows no content"

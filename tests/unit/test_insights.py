@@ -1,4 +1,4 @@
-"""Insights are a pure function of the bundle: rules checked on known cases and on the demo."""
+"""Insights are a pure function of the bundle: rules checked on known, synthetic cases."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import pytest
 
 from mmm_dash.core.insights import build_insights, saturation_multiplier
-from tests.unit.synthetic import four_channel_case, info
+from tests.unit.synthetic import four_channel_case, info, make_bundle
 
 
 @pytest.fixture()
@@ -65,17 +65,19 @@ def test_saturation_point_definition():
     assert saturation_multiplier(analysis, "Saturated") < saturation_multiplier(analysis, "Strong")
 
 
-def test_demo_insights_quote_the_bundle(demo_bundle):
-    analysis = demo_bundle.period("all")
-    out = build_insights(demo_bundle.info, analysis)
+def test_insights_quote_the_bundle():
+    bundle = make_bundle()
+    analysis = bundle.period("all")
+    out = build_insights(bundle.info, analysis)
     assert out[0].id in {"portfolio", "reallocate-budget"}
     table = analysis.channel_table()
-    for insight in out:
-        if insight.id.startswith("scale-"):
-            row = table.loc[insight.channel]
-            assert f"ROI {row.roi_mean:.2f}" in insight.text
-            assert f"{row.roi_ci_lo:.2f}–{row.roi_ci_hi:.2f}" in insight.text
-            assert insight.probability == pytest.approx(analysis.prob_roi_above(insight.channel))
+    scale = [i for i in out if i.id.startswith("scale-")]
+    assert [i.channel for i in scale] == ["Strong"]  # without one, the checks below would check nothing
+    for insight in scale:
+        row = table.loc[insight.channel]
+        assert f"ROI {row.roi_mean:.2f}" in insight.text
+        assert f"{row.roi_ci_lo:.2f}–{row.roi_ci_hi:.2f}" in insight.text
+        assert insight.probability == pytest.approx(analysis.prob_roi_above(insight.channel))
     best = table.roi_mean.idxmax()
     assert f"Highest ROI: {best}" in next(i for i in out if i.id == "portfolio").text
 

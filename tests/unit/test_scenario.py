@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -43,10 +41,23 @@ def test_outcome_is_monotone_in_budget(model):
     assert all(b >= a - 1e-9 for a, b in zip(outcomes, outcomes[1:], strict=False))
 
 
-def test_s_shaped_curve_is_handled(model):
-    # C has a Hill slope of 2 (S-shaped): with a large budget it should still be used sensibly.
-    spend = model.optimize_fixed(500.0, np.zeros(3), model.historical_spend * 2)
-    assert spend.sum() == pytest.approx(500.0)
+@pytest.mark.parametrize("budget", [100.0, 300.0, 500.0])
+def test_s_shaped_curve_is_handled(model, budget):
+    """C has a Hill slope of 2 (S-shaped, convex below its inflection at 0.23x of its 50 spend):
+    the optimum still beats every allocation on a fine grid, and C is either unused or taken past
+    its convex start, never left where its next step pays more than the last."""
+    lower, upper = np.zeros(3), model.historical_spend * 2
+    spend = model.optimize_fixed(budget, lower, upper)
+    ours = model.expected_outcome(spend).sum()
+    best_on_grid = max(
+        model.expected_outcome(np.array([a, budget - a - c, c])).sum()
+        for a in np.arange(0.0, upper[0] + 1e-9, 2.0)
+        for c in np.arange(0.0, upper[2] + 1e-9, 1.0)
+        if 0 <= budget - a - c <= upper[1]
+    )
+    assert ours >= best_on_grid * (1 - 1e-4)
+    inflection = 50.0 * 0.4 * (1 / 3) ** 0.5
+    assert spend[2] == 0 or spend[2] > inflection
 
 
 def test_flexible_budget_with_target_mroi_stops_where_next_step_pays_less(model):
@@ -93,27 +104,3 @@ def test_interval_of_total_comes_from_draws_not_sums_of_intervals(model):
     summed_width = (outcome.outcome_ci_hi - outcome.outcome_ci_lo).sum()
     assert outcome.total_ci_hi - outcome.total_ci_lo < summed_width  # correlated draws, not added intervals
     assert outcome.total_ci_lo < outcome.total_mean < outcome.total_ci_hi
-
-
-def test_demo_optimizer_reaches_meridian_and_is_fast(demo_bundle):
-    """>= 99% of Meridian's BudgetOptimizer outcome at 0.8x, 1x and 1.2x budget, every period."""
-    for key, analysis in demo_bundle.periods.items():
-        model = ScenarioModel(analysis.curves)
-        for factor, meridian in analysis.optimizations.items():
-            start = time.perf_counter()
-            spend = model.optimize_fixed(meridian.budget, meridian.lower_bound, meridian.upper_bound)
-            elapsed = time.perf_counter() - start
-            ours = model.expected_outcome(spend).sum()
-            assert ours >= 0.99 * meridian.total_optimal_outcome, (key, factor)
-            assert spend.sum() == pytest.approx(meridian.budget, rel=1e-9)
-            assert elapsed < 1.0  # the 100 ms goal itself is measured by `python -m mmm_dash bench`
-
-
-def test_demo_curves_reproduce_meridian_at_historical_spend(demo_bundle):
-    """At 1x spend the curves' mean equals Meridian's incremental outcome per channel."""
-    analysis = demo_bundle.period("all")
-    model = ScenarioModel(analysis.curves)
-    ours = model.expected_outcome(analysis.curves.historical_spend)
-    table = analysis.channel_table()
-    np.testing.assert_allclose(ours, table.incremental_outcome_mean.values, rtol=1e-6)
-    np.testing.assert_allclose(analysis.curves.historical_spend, table.spend.values, rtol=1e-9)

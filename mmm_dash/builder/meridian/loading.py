@@ -11,23 +11,19 @@ import warnings
 import zipfile
 from pathlib import Path
 
-PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
-PROTO_SUFFIXES = (".binpb", ".txtpb", ".textproto")
-MODEL_SUFFIXES = PICKLE_SUFFIXES + PROTO_SUFFIXES
+from mmm_dash.builder.discovery import MODEL_SUFFIXES, PICKLE_SUFFIXES, ModelFileError, is_inside
+from mmm_dash.builder.keys import meridian_version
 
-
-class ModelFileError(Exception):
-    """A model file that cannot be used, with the reason in one sentence."""
+__all__ = ["ModelFileError", "check_inside", "load_model"]
 
 
 def check_inside(path: Path, model_dir: Path) -> Path:
-    resolved = path.resolve()
-    if not resolved.is_relative_to(model_dir.resolve()):
+    if not is_inside(path, model_dir):
         raise ModelFileError(
             f"{path.name}: only model files inside MODEL_DIR ({model_dir}) are loaded, "
             "because unpickling a file can run code."
         )
-    return resolved
+    return path.resolve()
 
 
 def _looks_like_pickle(head: bytes) -> bool:
@@ -58,11 +54,9 @@ def _unpickle(path: Path):
             ) from None
         raise ModelFileError(f"{path.name} is not a readable pickle ({exc}).") from None
     except (ModuleNotFoundError, ImportError, AttributeError, TypeError) as exc:
-        from importlib.metadata import version
-
         raise ModelFileError(
             f"{path.name} was saved with an incompatible Meridian version (this app runs google-meridian "
-            f"{version('google-meridian')}; loading failed with: {exc})."
+            f"{meridian_version()}; loading failed with: {exc})."
         ) from None
     except MemoryError:
         raise ModelFileError(f"{path.name} is too large to load into memory.") from None

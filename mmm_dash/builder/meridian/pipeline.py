@@ -1,20 +1,20 @@
-"""Model file -> analysis bundle: the entry point the catalog calls (imports Meridian)."""
+"""Model file -> analysis bundle: the build step the catalog runs (imports Meridian)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from mmm_dash.builder.meridian.loading import ModelFileError, load_model
+from mmm_dash.builder.keys import meridian_version
+from mmm_dash.builder.meridian.bundle_builder import build_bundle
+from mmm_dash.builder.meridian.loading import load_model
 from mmm_dash.core.bundle import Bundle
 
-__all__ = ["ModelFileError", "analyse_file"]
+__all__ = ["analyse_file"]
 
 
 def analyse_file(path: Path, model_dir: Path, name: str, sha256: str, progress: Callable[[str, float], None]) -> Bundle:
-    from mmm_dash.builder.catalog import meridian_version
-    from mmm_dash.builder.meridian.bundle_builder import build_bundle
-
+    """Load `path` (inside `model_dir`) with Meridian and compute its bundle, reporting progress."""
     mmm = load_model(path, model_dir)
     return build_bundle(
         mmm,

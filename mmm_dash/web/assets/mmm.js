@@ -1,7 +1,7 @@
 // Client-side helpers for the dashboard shell.
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
   mmm: {
-    // When the background job has built a model's bundle, reload so the page shows it.
+    // When the polled bundle state is settled (ready or failed), reload so the page shows it.
     reloadWhenBuilt: function (data) {
       if (data && data.status) {
         window.location.reload();

@@ -4,7 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from mmm_dash.web.auth.accounts import MAX_EMAIL, MAX_PASSWORD, MIN_PASSWORD
+from mmm_dash.web.auth.accounts import MAX_EMAIL
+from mmm_dash.web.auth.passwords import MAX_PASSWORD, MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):
@@ -27,7 +28,7 @@ class RegisterForm(FlaskForm):
             Length(min=MIN_PASSWORD, message=f"Passwords need at least {MIN_PASSWORD} characters."),
             Length(max=MAX_PASSWORD, message=f"Passwords are at most {MAX_PASSWORD} characters."),
         ],
-        description=f"At least {MIN_PASSWORD} characters.",
+        description=f"At least {MIN_PASSWORD} characters, and not one of the commonly used passwords.",
     )
     confirm = PasswordField(
         "Confirm password", validators=[DataRequired(), EqualTo("password", message="Passwords do not match.")]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms import ValidationError
 
-from mmm_dash.web.auth import accounts
+from mmm_dash.web.auth import accounts, throttle
 from mmm_dash.web.auth.forms import LoginForm, RegisterForm, first_error
 from mmm_dash.web.extensions import limiter
 
@@ -15,70 +19,112 @@ bp = Blueprint("auth", __name__)
 
 BAD_CREDENTIALS = "Wrong email or password."
 FAILED_LOGIN = 401
+TOO_MANY_ATTEMPTS = "Too many sign-in attempts for this account; wait {wait} and try again."
+REGISTERED = "If that address was new, its account is ready: sign in with it below."
+REGISTRATION_REFUSED = {
+    "invite": "Accounts are created by an administrator; ask yours for one.",
+    "closed": "Registration is closed.",
+}
+# Where the sign-in time is kept in the session, for the absolute lifetime (see guard.py).
+SIGNED_IN_AT = "signed_in_at"
 
 
 def safe_next(target: str | None) -> str:
-    """Follow `next` only to a local path, never to another host."""
+    """Follow `next` only to a local path, never to another host (and never with control characters)."""
     if not target:
         return "/"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    ):
         return "/"
     return target
 
 
-def _email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-def _failed(response) -> bool:
-    return response.status_code == FAILED_LOGIN
+def _wait_words(seconds: int) -> str:
+    return "a minute" if seconds <= 60 else f"{-(-seconds // 60)} minutes"
 
 
 def _start_session(user) -> None:
     session.clear()
     session.permanent = True  # idle expiry after SESSION_MINUTES, refreshed on every request
+    session[SIGNED_IN_AT] = int(time.time())
     login_user(user)
+    # A fresh CSRF secret in the sign-in response's own cookie: if the first page's parallel requests
+    # (layout, dependencies, callbacks) each had to add it, the last cookie written could lack it and
+    # the navbar's sign-out form would then be refused.
+    g.pop("csrf_token", None)
+    generate_csrf()
+
+
+def registration_mode() -> str:
+    return current_app.extensions["mmm_dash"].settings.REGISTRATION
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Two budgets of failed attempts: per client (password spraying) and per email (guessing one account).
-@limiter.limit("5/minute", methods=["POST"], deduct_when=_failed)
-@limiter.limit("5/minute", methods=["POST"], deduct_when=_failed, key_func=_email_key, scope="login-email")
 def login():
     form = LoginForm()
     next_path = safe_next(request.values.get("next"))
+    page = {"form": form, "next": next_path, "registration": registration_mode()}
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(next_path)
-        return render_template("login.html", form=form, next=next_path)
+        info = REGISTERED if request.args.get("registered") else None
+        return render_template("login.html", info=info, **page)
     if not form.validate_on_submit():
-        return render_template("login.html", form=form, next=next_path, error=first_error(form)), 400
-    user = accounts.authenticate(form.email.data, form.password.data)
+        return render_template("login.html", error=first_error(form), **page), 400
+    email, client = form.email.data, get_remote_address()
+    verdict = throttle.admit(email, client, throttle.is_known_device(request, email))
+    if not verdict.allowed:
+        error = TOO_MANY_ATTEMPTS.format(wait=_wait_words(verdict.retry_after))
+        response = current_app.make_response((render_template("login.html", error=error, **page), 429))
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    user = accounts.authenticate(email, form.password.data)
     if user is None:
-        return render_template("login.html", form=form, next=next_path, error=BAD_CREDENTIALS), FAILED_LOGIN
+        return render_template("login.html", error=BAD_CREDENTIALS, **page), FAILED_LOGIN
+    throttle.succeeded(email, client)
     _start_session(user)
-    return redirect(next_path)
+    response = redirect(next_path)
+    throttle.remember_device(request, response, user.email)
+    return response
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10/hour", methods=["POST"])  # counted before the view runs, so parallel posts count too
 def register():
+    mode = registration_mode()
+    if mode != "open":
+        return render_template("register.html", form=RegisterForm(), closed=REGISTRATION_REFUSED[mode]), 403
     form = RegisterForm()
     if request.method == "GET":
         return render_template("register.html", form=form)
     if not form.validate_on_submit():
         return render_template("register.html", form=form, error=first_error(form)), 400
     try:
-        user = accounts.create_user(form.email.data, form.password.data, role="analyst")
+        accounts.register(form.email.data, form.password.data)
     except accounts.AccountError as exc:
-        status = 409 if "already exists" in str(exc) else 400
-        return render_template("register.html", form=form, error=str(exc)), status
-    _start_session(user)
-    return redirect("/")
+        return render_template("register.html", form=form, error=str(exc)), 400
+    # The same answer whether or not the address already had an account: no enumeration.
+    return redirect(url_for("auth.login", registered=1))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Sign out everywhere: the user's session generation moves on, so copied cookies stop working."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError as exc:  # missing, expired or forged: a cross-site form cannot sign you out
+        raise CSRFError(str(exc)) from None
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    response.delete_cookie(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    return response

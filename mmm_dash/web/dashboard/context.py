@@ -1,5 +1,6 @@
 """Resolve a page's model and period from the URL into a view, or into the page to show instead
-(no models yet, a bad model, a bundle still being built)."""
+(no models yet, a bad model, a bundle still being built). A missing bundle is only requested here;
+the builder builds it and the building page polls its state."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import current_app
 
 from mmm_dash.builder.catalog import BundleState, ModelCatalog
 from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis
+from mmm_dash.core.status import BundleStatus
 from mmm_dash.web.dashboard.components import alert
 
 
@@ -99,6 +101,21 @@ def no_models_page():
     )
 
 
+BUILD_POLL_MS = 2000  # how often a building page asks for the model's state
+
+
+def build_message(state: BundleState, builder_running: bool) -> str:
+    """What the building page says under its progress bar."""
+    if state.status is BundleStatus.BUILDING:
+        return state.message
+    if not builder_running:
+        return (
+            "No builder runs on this server (BACKGROUND_BUNDLES=0): the analysis starts when an operator runs "
+            "`python -m mmm_dash precompute` (or `python -m mmm_dash builder`); this page fills in after that."
+        )
+    return state.message or "Waiting for the analysis to start."
+
+
 def building_page(names, model: str, state: BundleState):
     return html.Div(
         [
@@ -120,9 +137,14 @@ def building_page(names, model: str, state: BundleState):
                             label=f"{state.progress:.0%}",
                             style={"height": "1.4rem"},
                         ),
-                        html.Div(state.message, id="build-message", className="small mt-2 text-secondary"),
+                        html.Div(
+                            build_message(state, catalog().builder_running()),
+                            id="build-message",
+                            className="small mt-2 text-secondary",
+                        ),
                         dcc.Store(id="build-model", data=model),
                         dcc.Store(id="build-done"),
+                        dcc.Interval(id="build-poll", interval=BUILD_POLL_MS),
                     ]
                 ),
                 className="shadow-sm",
@@ -144,7 +166,9 @@ def resolve(model: str | None, period: str | None) -> View | html.Div:
             notice = f"There is no model named {model!r}; showing {names[0]}."
         model = names[0]
     state = models.state(model)
-    if state.status == "failed":
+    if state.status is BundleStatus.MISSING:
+        state = models.request_build(model)  # records the wish; the builder does the work
+    if state.status is BundleStatus.FAILED:
         return html.Div([controls_bar(names, model, None, None), alert(state.message, "danger", "model-error")])
     if state.bundle is None:
         return building_page(names, model, state)

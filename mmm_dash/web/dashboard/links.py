@@ -6,15 +6,6 @@ from urllib.parse import parse_qs, urlencode
 
 from mmm_dash.core.exports.files import EXPORT_FILES
 
-PAGES = (
-    ("Overview", "/"),
-    ("Contribution", "/contribution"),
-    ("ROI", "/roi"),
-    ("Response curves", "/response-curves"),
-    ("Scenarios", "/scenarios"),
-    ("Insights", "/insights"),
-    ("Diagnostics", "/diagnostics"),
-)
 EXPORTS = tuple((f.label, f.filename) for f in EXPORT_FILES)  # (menu label, file name)
 
 

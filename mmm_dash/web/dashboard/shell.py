@@ -1,20 +1,27 @@
 """The frame around every page: navbar with user and downloads, and the callbacks that keep the
-model and period in the URL and build missing bundles in a background job."""
+model and period in the URL and poll the state of a bundle being built (the builder builds it;
+a request never starts a process)."""
 
 from __future__ import annotations
-
-import time
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
-from mmm_dash.web.dashboard.links import EXPORTS, PAGES, export_href, parse_search, view_query
+from mmm_dash.core.status import BundleStatus
+from mmm_dash.web.dashboard.links import EXPORTS, export_href, parse_search, view_query
 
 
 def _nav_id(path: str) -> str:
     return "nav-" + (path.strip("/") or "overview")
+
+
+def nav_pages() -> list[tuple[str, str]]:
+    """(name, path) of every registered page, in their `order`: the navbar's entries."""
+    pages = sorted(dash.page_registry.values(), key=lambda p: (p.get("order") is None, p.get("order") or 0, p["name"]))
+    return [(p["name"], p["path"]) for p in pages]
 
 
 def navbar():
@@ -25,7 +32,10 @@ def navbar():
             html.Span(user.email, className="text-light small me-2", id="nav-user-email"),
             dbc.Badge(user.role, color="light", text_color="dark", className="me-3", id="nav-user-role"),
             html.Form(
-                html.Button("Log out", type="submit", className="btn btn-outline-light btn-sm", id="logout-button"),
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf(), id="logout-csrf"),
+                    html.Button("Log out", type="submit", className="btn btn-outline-light btn-sm", id="logout-button"),
+                ],
                 action="/logout",
                 method="POST",
                 className="d-inline",
@@ -54,7 +64,7 @@ def navbar():
                         dbc.Nav(
                             [
                                 dbc.NavItem(dbc.NavLink(label, href=path, id=_nav_id(path), active="exact"))
-                                for label, path in PAGES
+                                for label, path in nav_pages()
                             ]
                             + [downloads],
                             navbar=True,
@@ -94,17 +104,18 @@ def canonical(model: str | None, period: str | None) -> tuple:
 
 def register_shell(app: dash.Dash) -> None:
     app.layout = shell_layout
-    settings = app.server.extensions["mmm_dash"].settings
+
+    pages = nav_pages()
 
     @app.callback(
-        [Output(_nav_id(path), "href") for _l, path in PAGES]
+        [Output(_nav_id(path), "href") for _l, path in pages]
         + [Output(f"menu-{fname.replace('.', '-')}", "href") for _l, fname in EXPORTS],
         Input("url", "search"),
     )
     def _carry_view_in_links(search):
         view = parse_search(search)
         query = view_query(view.get("model"), view.get("period"))
-        return [path + query for _l, path in PAGES] + [
+        return [path + query for _l, path in pages] + [
             export_href(fname, view.get("model"), view.get("period")) for _l, fname in EXPORTS
         ]
 
@@ -132,50 +143,30 @@ def register_shell(app: dash.Dash) -> None:
     def _toggle_nav(_n, is_open):
         return not is_open
 
-    model_dir, cache_dir, build_here = settings.MODEL_DIR, settings.CACHE_DIR, settings.BACKGROUND_BUNDLES
-
     @app.callback(
+        Output("build-progress", "value"),
+        Output("build-progress", "label"),
+        Output("build-message", "children"),
         Output("build-done", "data"),
-        Input("build-model", "data"),
-        background=True,
-        progress=[
-            Output("build-progress", "value"),
-            Output("build-progress", "label"),
-            Output("build-message", "children"),
-        ],
-        prevent_initial_call=False,
+        Output("build-poll", "disabled"),
+        Input("build-poll", "n_intervals"),
+        State("build-model", "data"),
+        prevent_initial_call=True,
     )
-    def _build_bundle(set_progress, name):
-        """Runs in a job process: it starts `precompute` in a fresh interpreter (Meridian never runs in
-        a web worker, nor in a process forked from one) and relays the builder's progress."""
-        import os
-        import subprocess
-        import sys
+    def _poll_build(_n, name):
+        """Read the model's state; when it is settled, hand over to the reload (a cheap read, no process)."""
+        from mmm_dash.web.dashboard.context import build_message, catalog
 
-        from mmm_dash.builder.catalog import ModelCatalog
-
-        models = ModelCatalog(model_dir, cache_dir)
-        entry = models.entry(name)
+        models = catalog()
+        if not isinstance(name, str) or name not in models.names():
+            return dash.no_update, dash.no_update, dash.no_update, {"status": BundleStatus.FAILED}, True
         state = models.state(name)
-        builder = None
-        if build_here and entry is not None and state.status == "queued":
-            env = {**os.environ, "MODEL_DIR": str(model_dir), "CACHE_DIR": str(cache_dir)}
-            builder = subprocess.Popen(
-                [sys.executable, "-m", "mmm_dash", "precompute", str(entry.path)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        while state.status in ("building", "queued"):
-            message = state.message if state.status == "building" else "Starting the analysis…"
-            set_progress((max(2, int(state.progress * 100)), f"{state.progress:.0%}", message))
-            time.sleep(1.0)
-            state = models.state(name)
-            if builder is not None and builder.poll() is not None and state.status in ("building", "queued"):
-                state = models.state(name)  # the builder exited: its result (or failure) is in the cache now
-                if state.status in ("building", "queued"):
-                    return {"status": "failed", "at": time.time()}
-        return {"status": state.status, "at": time.time()}
+        if state.status is BundleStatus.MISSING:  # e.g. `precompute --force` dropped the request
+            state = models.request_build(name)
+        if state.status.settled:
+            return 100, "100%", dash.no_update, {"status": state.status}, True
+        message = build_message(state, models.builder_running())
+        return max(2, int(state.progress * 100)), f"{state.progress:.0%}", message, dash.no_update, False
 
     app.clientside_callback(
         ClientsideFunction(namespace="mmm", function_name="reloadWhenBuilt"),

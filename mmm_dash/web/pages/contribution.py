@@ -8,11 +8,17 @@ from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
+from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/contribution", name="Contribution", title="Contribution · mmm-dash", order=1)
 
 
 def content(view: View):
+    return frame(view, *cached(view, __name__, lambda: body(view)))
+
+
+def body(view: View) -> list:
+    """Everything below the controls: the same on every visit to this model and period."""
     info, a = view.info, view.analysis
     table = a.channel_table()
     toggle = dbc.RadioItems(
@@ -22,8 +28,7 @@ def content(view: View):
         inline=True,
         className="small",
     )
-    return frame(
-        view,
+    return [
         page_header("Contribution", f"Incremental {info.outcome_label} by paid channel · {a.period.label}"),
         dcc.Store(id="contribution-view", data={"model": view.model, "period": view.period_key}),
         dbc.Row(
@@ -64,7 +69,7 @@ def content(view: View):
             graph("contribution-share", charts.spend_vs_contribution(table)),
             note="A channel whose contribution share exceeds its spend share returns more than the average.",
         ),
-    )
+    ]
 
 
 def layout(model=None, period=None, **_):
@@ -80,7 +85,13 @@ def layout(model=None, period=None, **_):
 )
 def switch_chart(kind, selected):
     bundle = catalog().bundle(selected["model"])
-    a = bundle.period(selected["period"])
+    view = View(selected["model"], selected["period"], bundle, bundle.period(selected["period"]), [])
+    kind = "pie" if kind == "pie" else "bar"
+    return cached(view, f"{__name__}.chart", lambda: contribution_chart(view, kind), kind)
+
+
+def contribution_chart(view: View, kind: str):
+    a = view.analysis
     if kind == "pie":
         return charts.contribution_pie(a.channel_table(), a.baseline["incremental_outcome_mean"])
-    return charts.contribution_bars(a.channel_table(), bundle.info.outcome_label)
+    return charts.contribution_bars(a.channel_table(), view.info.outcome_label)

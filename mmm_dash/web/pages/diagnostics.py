@@ -8,6 +8,7 @@ from dash import html
 from mmm_dash.core.figures.charts import rhat_bars
 from mmm_dash.web.dashboard.components import chart_card, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/diagnostics", name="Diagnostics", title="Diagnostics · mmm-dash", order=6)
 
@@ -72,6 +73,11 @@ def fit_rows(view: View):
 
 
 def content(view: View):
+    return frame(view, *cached(view, __name__, lambda: body(view)))
+
+
+def body(view: View) -> list:
+    """Everything below the controls: the same on every visit to this model and period."""
     rhat = rhat_frame(view)
     bad = rhat[rhat.flag != "ok"]
     status = (
@@ -106,8 +112,7 @@ def content(view: View):
             },
         },
     ]
-    return frame(
-        view,
+    return [
         page_header("Diagnostics", "Convergence, fit and model details"),
         status,
         dbc.Row(
@@ -127,7 +132,7 @@ def content(view: View):
             grid("rhat-grid", rhat, cols, height=360),
             note="R-hat compares variance between and within chains; values near 1 mean convergence.",
         ),
-    )
+    ]
 
 
 def layout(model=None, period=None, **_):

@@ -7,6 +7,7 @@ from dash import html
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import download_buttons, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/insights", name="Insights", title="Insights · mmm-dash", order=5)
 
@@ -40,6 +41,11 @@ def insight_card(insight, n: int):
 
 
 def content(view: View):
+    return frame(view, *cached(view, __name__, lambda: body(view)))
+
+
+def body(view: View) -> list:
+    """Everything below the controls: the same on every visit to this model and period."""
     insights = build_insights(view.info, view.analysis)
     exports = download_buttons(
         view.model,
@@ -47,8 +53,7 @@ def content(view: View):
         which=("insights.json", "insights.csv", "insights.txt", "report.html"),
         id_prefix="insights-download",
     )
-    return frame(
-        view,
+    return [
         page_header(
             "Insights",
             f"{len(insights)} findings · {view.analysis.period.label} · rules on posterior "
@@ -56,7 +61,7 @@ def content(view: View):
             right=exports,
         ),
         html.Div([insight_card(i, n) for n, i in enumerate(insights)], id="insight-list"),
-    )
+    ]
 
 
 def layout(model=None, period=None, **_):

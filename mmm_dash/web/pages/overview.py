@@ -10,6 +10,7 @@ from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.dashboard.links import view_query
+from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · mmm-dash", order=0)
 
@@ -23,6 +24,11 @@ def insight_item(insight, idx: int):
 
 
 def content(view: View):
+    return frame(view, *cached(view, __name__, lambda: body(view)))
+
+
+def body(view: View) -> list:
+    """Everything below the controls: the same on every visit to this model and period."""
     info, a = view.info, view.analysis
     total = a.total()
     media_share = (
@@ -61,8 +67,7 @@ def content(view: View):
     )
     fit = a.fit
     insights = build_insights(info, a)[:3]
-    return frame(
-        view,
+    return [
         page_header(
             "Overview",
             f"{info.name} · {a.period.label} · {info.kpi_name} "
@@ -97,7 +102,7 @@ def content(view: View):
                 ),
             ]
         ),
-    )
+    ]
 
 
 def layout(model=None, period=None, **_):

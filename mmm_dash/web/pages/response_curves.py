@@ -9,6 +9,7 @@ from mmm_dash.core.formatting import LEVEL, compact, ratio
 from mmm_dash.core.insights import SATURATION_MROI, saturation_multiplier
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
+from mmm_dash.web.memo import cached
 
 dash.register_page(
     __name__, path="/response-curves", name="Response curves", title="Response curves · mmm-dash", order=3
@@ -110,13 +111,22 @@ def content(view: View, channel: str | None = None):
             right=picker,
         ),
         dcc.Store(id="curves-view", data={"model": view.model, "period": view.period_key}),
-        html.Div(channel_panels(view, channel), id="curve-panels"),
-        chart_card(
-            "All channels",
-            graph("curves-multiples", curve_figs.small_multiples(view.analysis.curves, view.info.outcome_label)),
-            note="Same scale per panel; dot: current spend.",
-        ),
+        html.Div(memo_panels(view, channel), id="curve-panels"),
+        cached(view, f"{__name__}.all-channels", lambda: all_channels(view)),
     )
+
+
+def all_channels(view: View):
+    return chart_card(
+        "All channels",
+        graph("curves-multiples", curve_figs.small_multiples(view.analysis.curves, view.info.outcome_label)),
+        note="Same scale per panel; dot: current spend.",
+    )
+
+
+def memo_panels(view: View, channel: str):
+    """One channel's panels, built once per model, period and channel (page load and picker share them)."""
+    return cached(view, f"{__name__}.panels", lambda: channel_panels(view, channel), channel)
 
 
 def layout(model=None, period=None, channel=None, **_):
@@ -133,4 +143,4 @@ def layout(model=None, period=None, channel=None, **_):
 def pick_channel(channel, selected):
     bundle = catalog().bundle(selected["model"])
     view = View(selected["model"], selected["period"], bundle, bundle.period(selected["period"]), [])
-    return channel_panels(view, channel)
+    return memo_panels(view, channel)

@@ -8,6 +8,7 @@ from mmm_dash.core.formatting import LEVEL
 from mmm_dash.core.tables import channel_metrics
 from mmm_dash.web.dashboard.components import chart_card, download_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/roi", name="ROI", title="ROI · mmm-dash", order=2)
 
@@ -44,13 +45,17 @@ def column_defs(info):
 
 
 def content(view: View):
+    return frame(view, *cached(view, __name__, lambda: body(view)))
+
+
+def body(view: View) -> list:
+    """Everything below the controls: the same on every visit to this model and period."""
     info, a = view.info, view.analysis
     table = a.channel_table()
     exports = download_buttons(
         view.model, view.period_key, which=("metrics.csv", "metrics.json", "report.html"), id_prefix="roi-download"
     )
-    return frame(
-        view,
+    return [
         page_header(
             "Return on investment",
             f"Per paid channel · {a.period.label} · intervals are {LEVEL} credible",
@@ -102,7 +107,7 @@ def content(view: View):
             grid("roi-grid", channel_metrics(a), column_defs(info)),
             note=f"Sort and filter any column; mean unless marked 5%/95% (the {LEVEL} interval).",
         ),
-    )
+    ]
 
 
 def layout(model=None, period=None, **_):

@@ -1,0 +1,72 @@
+"""Helpers and constants shared by the test files (fixtures live in conftest.py, helpers here)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_MODEL = ROOT / "data" / "models" / "demo_mmm.pkl"
+# Bundles and fitted test models survive between runs (keys include file hashes and versions).
+TEST_CACHE = Path(os.environ.get("MMM_TEST_CACHE_DIR", ROOT / "tests" / ".model-cache"))
+SECRET = "test-secret-key-0123456789abcdef"
+
+
+def reset_dash_globals() -> None:
+    """Forget page callbacks that Dash registered globally for an app built earlier in this process."""
+    from dash import _callback
+
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+
+
+def make_app(database_url: str, model_dir: Path, cache_dir: Path, **extra):
+    """A migrated app on `database_url` with test settings; `extra` overrides any setting."""
+    from flask_migrate import upgrade
+
+    from mmm_dash.web import create_app
+
+    overrides = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "MODEL_DIR": str(model_dir),
+        "CACHE_DIR": str(cache_dir),
+        "ENVIRONMENT": "development",
+        "BACKGROUND_BUNDLES": "0",
+        **extra,
+    }
+    # Dash's page modules register their callbacks globally when a new app imports them, and an app
+    # takes what is registered when it sets itself up at its first request. Start clean and set up
+    # now (without a request, so tests may still add routes), so every app built in one test serves
+    # its own pages' callbacks whatever the order of use.
+    reset_dash_globals()
+    app = create_app(overrides)
+    with app.server.test_request_context("/"):
+        app._setup_server()
+    with app.server.app_context():
+        upgrade(directory=str(ROOT / "mmm_dash" / "web" / "migrations"))
+    return app
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the form on `path`."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def create_user(app, email="analyst@example.com", password="correct-horse", role="analyst"):
+    """Create an account in `app`'s database; returns (email, password)."""
+    from mmm_dash.web.auth import accounts
+
+    with app.server.app_context():
+        accounts.create_user(email, password, role)
+    return email, password
+
+
+def login(client, email, password, next_path=None):
+    """Post the login form (with its CSRF token) and return the response."""
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    if next_path:
+        data["next"] = next_path
+    return client.post("/login", data=data)

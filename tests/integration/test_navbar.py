@@ -1,0 +1,23 @@
+"""The navbar lists the registered Dash pages (dash.page_registry), in their order, each carrying the view."""
+
+from __future__ import annotations
+
+import dash
+
+from mmm_dash.web.dashboard.shell import nav_pages
+from tests.helpers import make_app
+
+
+def test_navbar_follows_the_page_registry(tmp_path):
+    make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "models", tmp_path / "cache")
+    registered = sorted(dash.page_registry.values(), key=lambda p: p["order"])
+    assert nav_pages() == [(p["name"], p["path"]) for p in registered]
+    assert [name for name, _path in nav_pages()] == [
+        "Overview",
+        "Contribution",
+        "ROI",
+        "Response curves",
+        "Scenarios",
+        "Insights",
+        "Diagnostics",
+    ]  # what users saw before the navbar was built from the registry

@@ -1,0 +1,163 @@
+"""Sign-in limits under real parallel requests: a thread pool against gunicorn on loopback, one
+worker with in-process counters and two workers sharing Redis. Attempts are counted before the
+password is checked, so of N simultaneous wrong guesses at most the limit are ever tried."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.helpers import ROOT, SECRET, create_user, make_app
+
+REDIS_URL = os.environ.get("MMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PARALLEL = 20
+LIMIT = 5  # failed sign-ins per account and address per minute (throttle.PER_PAIR; checked below)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture()
+def account(tmp_path, demo_model_dir, demo_cache_dir):
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    app = make_app(url, demo_model_dir, demo_cache_dir)
+    email, password = create_user(app, email=f"target-{uuid.uuid4().hex[:8]}@example.com")
+    return url, email, password
+
+
+def _gunicorn(database_url, model_dir, cache_dir, tmp_path, workers: int, storage: str):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "MODEL_DIR": str(model_dir),
+        "CACHE_DIR": str(cache_dir),
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "ENVIRONMENT": "development",
+        "BACKGROUND_BUNDLES": "0",
+        "RATELIMIT_STORAGE_URI": storage,
+    }
+    log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", "8", "--timeout", "60"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError((tmp_path / "gunicorn.log").read_text()[-3000:])
+        try:
+            if requests.get(base + "/healthz", timeout=10).ok:
+                break
+        except requests.RequestException:  # not listening yet, or a worker still importing
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise AssertionError("gunicorn did not start within 120 s")
+    return proc, base, log
+
+
+def _stop(proc, log) -> None:
+    proc.terminate()  # gunicorn's master, by its PID; it stops its workers
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+def _sessions_with_tokens(base: str, n: int) -> list[tuple[requests.Session, str]]:
+    prepared = []
+    for _ in range(n):
+        session = requests.Session()
+        page = session.get(base + "/login", timeout=10).text
+        prepared.append((session, re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)))
+    return prepared
+
+
+def _parallel_guesses(base: str, email: str, n: int) -> list[int]:
+    prepared = _sessions_with_tokens(base, n)
+    barrier = threading.Barrier(n)
+
+    def guess(pair):
+        session, token = pair
+        barrier.wait()
+        data = {"email": email, "password": f"wrong-{uuid.uuid4().hex}", "csrf_token": token}
+        return session.post(base + "/login", data=data, allow_redirects=False, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(guess, prepared))
+
+
+def _assert_limit_held(statuses: list[int]) -> None:
+    tried = [s for s in statuses if s != 429]
+    assert set(statuses) <= {401, 429}, statuses
+    assert 1 <= len(tried) <= LIMIT, f"{len(tried)} of {len(statuses)} guesses were tried: {statuses}"
+
+
+def test_the_limit_here_is_the_apps():
+    from mmm_dash.web.auth.throttle import PER_PAIR
+
+    assert PER_PAIR[0] == LIMIT
+
+
+def test_parallel_guesses_against_one_worker_are_bounded(account, demo_model_dir, demo_cache_dir, tmp_path):
+    database_url, email, password = account
+    proc, base, log = _gunicorn(database_url, demo_model_dir, demo_cache_dir, tmp_path, 1, "memory://")
+    try:
+        _assert_limit_held(_parallel_guesses(base, email, PARALLEL))
+        # the owner, from the same address but with the right password, is refused only for this pair
+        (session, token), = _sessions_with_tokens(base, 1)
+        response = session.post(base + "/login", data={"email": email, "password": password, "csrf_token": token},
+                                 allow_redirects=False, timeout=10)
+        assert response.status_code == 429 and response.headers["Retry-After"] == "60"
+    finally:
+        _stop(proc, log)
+
+
+@pytest.mark.skipif(not _redis_available(), reason=f"Redis at {REDIS_URL} unreachable")
+def test_parallel_and_sequential_guesses_across_two_workers_share_redis(
+    account, demo_model_dir, demo_cache_dir, tmp_path
+):
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # a database for tests only: counters of earlier runs go
+    database_url, email, _password = account
+    proc, base, log = _gunicorn(database_url, demo_model_dir, demo_cache_dir, tmp_path, 2, REDIS_URL)
+    try:
+        _assert_limit_held(_parallel_guesses(base, email, PARALLEL))
+        # sequential guesses at another account, each on a new connection (so both workers answer)
+        other = f"other-{uuid.uuid4().hex[:8]}@example.com"
+        statuses = []
+        for session, token in _sessions_with_tokens(base, 8):
+            data = {"email": other, "password": "wrong-password", "csrf_token": token}
+            statuses.append(session.post(base + "/login", data=data, allow_redirects=False, timeout=10).status_code)
+        assert statuses == [401] * 5 + [429] * 3
+    finally:
+        _stop(proc, log)
