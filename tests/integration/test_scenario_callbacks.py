@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import create_user, login
+from tests.helpers import create_user, login
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
