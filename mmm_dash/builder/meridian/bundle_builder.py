@@ -15,6 +15,7 @@ from mmm_dash.core.bundle import (
     BUDGET_FACTORS,
     BUNDLE_SCHEMA_VERSION,
     CONFIDENCE,
+    DEFAULT_BOUND,
     STATS,
     TOTAL_CHANNEL,
     UNCERTAIN_METRICS,
@@ -197,6 +198,8 @@ def _optimizations(mmm, period: Period, use_kpi, clock) -> dict[float, Optimizat
                 use_optimal_frequency=False,  # same curves as the dashboard's (historical frequency)
                 use_kpi=use_kpi,
                 confidence_level=CONFIDENCE,
+                spend_constraint_lower=DEFAULT_BOUND,  # Meridian's default too; named so both sides agree
+                spend_constraint_upper=DEFAULT_BOUND,
             )
         opt, non = res.optimized_data, res.nonoptimized_data
         if factor == 1.0:
@@ -209,8 +212,8 @@ def _optimizations(mmm, period: Period, use_kpi, clock) -> dict[float, Optimizat
             channels=channels,
             historical_spend=hist,
             optimal_spend=np.asarray(opt["spend"].values, dtype=float),
-            lower_bound=hist * 0.7,
-            upper_bound=hist * 1.3,
+            lower_bound=hist * (1 - DEFAULT_BOUND),
+            upper_bound=hist * (1 + DEFAULT_BOUND),
             nonoptimized_outcome=np.asarray(non["incremental_outcome"].sel(metric="mean").values, dtype=float),
             optimal_outcome=np.asarray(opt["incremental_outcome"].sel(metric="mean").values, dtype=float),
             meridian_seconds=time.perf_counter() - start,
