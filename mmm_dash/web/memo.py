@@ -1,8 +1,8 @@
 """Finished page parts, kept per process: a bundle never changes, so what a page shows for one
 (bundle, model name, period, selection) is built once and then served from memory.
 
-Building a page means building Plotly figures, and Plotly validates every trace and layout
-property on construction (tens of milliseconds a page). A memoized part is stored in the JSON
+Figures are plain dicts (`core/figures/plain.py`), so a first render is cheap; what remains is
+Dash's component-to-JSON walk and the numbers themselves. A memoized part is stored in the JSON
 form Dash sends to the browser (plain dicts, lists, strings and numbers), so serving it again
 skips both the figure validation and the component-to-JSON walk. The store is an LRU bounded by
 `PAGE_MEMO_SIZE` entries (see `mmm_dash.config`); an entry averages about 100 kB on the demo
@@ -18,13 +18,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-import plotly.graph_objects as go
+import numpy as np
+import pandas as pd
 from flask import current_app
 from plotly.io.json import to_json_plotly
-from plotly.subplots import make_subplots
 
 from mmm_dash.core.bundle import BUNDLE_SCHEMA_VERSION, Bundle
-from mmm_dash.core.figures.theme import TEMPLATE
+from mmm_dash.core.figures.plain import bar
+from mmm_dash.core.figures.theme import add_band, base_figure
 
 EXTENSION_KEY = "mmm_dash.page_memo"
 
@@ -71,19 +72,13 @@ class LRU:
 
 
 def prime_plotly() -> None:
-    """Pay Plotly's first-use costs (lazy imports, validator set-up, regex compiles; about 40 ms)
-    while the app starts instead of in the first page request: one throwaway figure touching
-    what the figure builders use."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=["a", "b"])
-    line = {"width": 0, "color": "#000", "dash": "dot"}
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], fill="tonexty", fillcolor="rgba(0,0,0,0.1)", line=line), 1, 1)
-    fig.add_trace(go.Bar(x=["a"], y=[1], error_y={"type": "data", "array": [1]}, marker={"color": "#000"}), 1, 2)
-    fig.add_vline(x=0.5, line={"dash": "dash"}, annotation_text="x", annotation_position="top left")
-    fig.add_hline(y=0.5)
-    fig.add_annotation(text="x", showarrow=False)
-    fig.update_xaxes(visible=True)
-    fig.update_layout(template=TEMPLATE, height=300, xaxis_title="x", hovermode="x unified", barmode="group")
-    to_json_plotly([fig, go.Figure([go.Pie(labels=["a"], values=[1]), go.Waterfall(x=["a"], y=[1])])])
+    """Pay the JSON encoder's first-use costs (its lazy numpy, pandas and date paths) while the app
+    starts instead of in the first page request: one throwaway figure shaped like ours."""
+    fig = base_figure(300, xaxis_title="x", hovermode="x unified")
+    times = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-08"]))
+    add_band(fig, times, np.zeros(2), np.ones(2), "#000000", name="band")
+    fig.add_trace(bar(x=pd.Index(["a", "b"]), y=pd.Series([1.0, 2.0]), marker={"color": ["#000", "#111"]}))
+    to_json_plotly([fig])
 
 
 prime_plotly()

@@ -3,17 +3,72 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from mmm_dash.config import ConfigError, load_settings
 from mmm_dash.core.figures import charts, curves
-from tests.unit.synthetic import four_channel_case
+from tests.unit.synthetic import four_channel_case, make_bundle
+
+
+def validated(fig) -> go.Figure:
+    """The plain-dict figure read back through Plotly's validators: a misspelt property raises."""
+    return go.Figure(fig.to_plotly_json())
+
+
+def every_figure():
+    """Each figure builder called on a synthetic bundle, as the pages call them."""
+    bundle = make_bundle()
+    analysis = bundle.periods["all"]
+    table, period, info = analysis.channel_table(), analysis.period, bundle.info
+    ch = analysis.curves.channels[0]
+    hist = analysis.curves.historical_spend
+    return {
+        "expected_vs_actual": charts.expected_vs_actual(bundle.over_time, period, "revenue"),
+        "contribution_bars": charts.contribution_bars(table, "revenue"),
+        "contribution_pie": charts.contribution_pie(table, 1000.0),
+        "waterfall": charts.waterfall(1000.0, table, "revenue"),
+        "contribution_over_time": charts.contribution_over_time(bundle.contribution_over_time, period, "revenue"),
+        "spend_vs_contribution": charts.spend_vs_contribution(table),
+        "metric_bars": charts.metric_bars(table, "roi", info.roi_label, reference=1.0),
+        "metric_bars_empty": charts.metric_bars(table.assign(cpik_mean=np.nan), "cpik", "CPIK"),
+        "roi_bubble": charts.roi_bubble(table, info.roi_label),
+        "rhat_bars": charts.rhat_bars(bundle.rhat, 1.2),
+        "response_curve": curves.response_curve(
+            analysis.curves, ch, "revenue", saturation_multiplier=1.3, scenario_spend=hist[0], scenario_outcome=5.0
+        ),
+        "small_multiples": curves.small_multiples(analysis.curves, "revenue", hist * 1.1, np.ones(len(hist))),
+        "hill_curve": curves.hill_curve(bundle.hill_curves, ch),
+        "adstock_curve": curves.adstock_curve(bundle.adstock_decay, ch),
+        "frequency_curve_none": curves.frequency_curve(analysis.optimal_frequency, ch, info.roi_label),
+        "allocation_comparison": curves.allocation_comparison(analysis.curves.channels, hist, hist * 0.9),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(every_figure()))
+def test_every_figure_builder_passes_plotly_validation(name):
+    fig = every_figure()[name]
+    checked = validated(fig)  # raises ValueError on any property Plotly does not know
+    assert checked.layout.template.layout.font.family.startswith("system-ui")
+    if not name.endswith("_none") and not name.endswith("_empty"):
+        assert len(checked.data) >= 1
+
+
+def test_small_multiples_lay_panels_out_like_make_subplots():
+    from plotly.subplots import make_subplots
+
+    analysis = four_channel_case()
+    ours = validated(curves.small_multiples(analysis.curves, "revenue", max_cols=3))
+    theirs = make_subplots(rows=2, cols=3, horizontal_spacing=0.08, vertical_spacing=0.14)
+    for axis in ("xaxis", "yaxis", "xaxis4", "yaxis4", "xaxis2", "yaxis3"):
+        np.testing.assert_allclose(ours.layout[axis].domain, theirs.layout[axis].domain)
+    assert {t.xaxis for t in ours.data} == {"x", "x2", "x3", "x4"}
 
 
 def test_contribution_bars_show_means_and_intervals():
     analysis = four_channel_case()
     table = analysis.channel_table()
-    fig = charts.contribution_bars(table, "revenue")
+    fig = validated(charts.contribution_bars(table, "revenue"))
     bar = fig.data[0]
     order = list(bar.y)
     np.testing.assert_allclose(bar.x, table.loc[order, "incremental_outcome_mean"])
@@ -23,7 +78,7 @@ def test_contribution_bars_show_means_and_intervals():
 
 def test_response_curve_marks_current_spend_and_saturation():
     analysis = four_channel_case()
-    fig = curves.response_curve(analysis.curves, "Strong", "revenue", saturation_multiplier=1.2)
+    fig = validated(curves.response_curve(analysis.curves, "Strong", "revenue", saturation_multiplier=1.2))
     marker = next(t for t in fig.data if t.name == "Current spend")
     assert marker.x[0] == pytest.approx(100.0)
     assert any(s.type == "line" for s in fig.layout.shapes)
@@ -33,20 +88,22 @@ def test_small_multiples_mark_each_channels_scenario_point():
     analysis = four_channel_case()
     spend = analysis.curves.historical_spend * 1.5
     outcome = np.arange(len(spend), dtype=float) + 7.0
-    fig = curves.small_multiples(analysis.curves, "revenue", scenario_spend=spend, scenario_outcome=outcome, max_cols=2)
+    fig = validated(
+        curves.small_multiples(analysis.curves, "revenue", scenario_spend=spend, scenario_outcome=outcome, max_cols=2)
+    )
     points = [t for t in fig.data if (t.name or "").endswith(" scenario")]
     assert [p.name for p in points] == [f"{ch} scenario" for ch in analysis.curves.channels]
     np.testing.assert_allclose([p.x[0] for p in points], spend)
     np.testing.assert_allclose([p.y[0] for p in points], outcome)
     assert len(fig.layout.annotations) == len(analysis.curves.channels)  # one titled panel each
-    plain = curves.small_multiples(analysis.curves, "revenue")
+    plain = validated(curves.small_multiples(analysis.curves, "revenue"))
     assert not any((t.name or "").endswith(" scenario") for t in plain.data)
 
 
 def test_metric_bars_skip_undefined_metric():
     analysis = four_channel_case()
     table = analysis.channel_table().assign(mroi_mean=np.nan)
-    fig = charts.metric_bars(table, "mroi", "mROI")
+    fig = validated(charts.metric_bars(table, "mroi", "mROI"))
     assert fig.layout.annotations and "not defined" in fig.layout.annotations[0].text
 
 

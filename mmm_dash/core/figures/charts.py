@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from mmm_dash.core.bundle import Period
+from mmm_dash.core.figures.plain import Figure, bar, scatter, trace
 from mmm_dash.core.figures.theme import BASELINE_COLOR, PALETTE, add_band, base_figure, channel_colors, empty_figure
 from mmm_dash.core.formatting import CI, LEVEL
 
@@ -17,30 +17,30 @@ def _in_period(frame: pd.DataFrame, period: Period, column: str = "time") -> pd.
     return frame[mask.values]
 
 
-def expected_vs_actual(over_time: pd.DataFrame, period: Period, outcome_label: str) -> go.Figure:
+def expected_vs_actual(over_time: pd.DataFrame, period: Period, outcome_label: str) -> Figure:
     df = _in_period(over_time, period)
     fig = base_figure(340, yaxis_title=outcome_label, hovermode="x unified")
     add_band(fig, df.time, df.expected_ci_lo, df.expected_ci_hi, PALETTE[0], name=f"{LEVEL} interval")
-    fig.add_trace(go.Scatter(x=df.time, y=df.expected_mean, name="Expected", line={"color": PALETTE[0], "width": 2}))
+    fig.add_trace(scatter(x=df.time, y=df.expected_mean, name="Expected", line={"color": PALETTE[0], "width": 2}))
     fig.add_trace(
-        go.Scatter(x=df.time, y=df.actual, name="Actual", line={"color": "#212529", "width": 1.5, "dash": "dot"})
+        scatter(x=df.time, y=df.actual, name="Actual", line={"color": "#212529", "width": 1.5, "dash": "dot"})
     )
     fig.add_trace(
-        go.Scatter(x=df.time, y=df.baseline_mean, name="Baseline", line={"color": BASELINE_COLOR, "width": 1.5})
+        scatter(x=df.time, y=df.baseline_mean, name="Baseline", line={"color": BASELINE_COLOR, "width": 1.5})
     )
     return fig
 
 
-def contribution_bars(table: pd.DataFrame, outcome_label: str) -> go.Figure:
+def contribution_bars(table: pd.DataFrame, outcome_label: str) -> Figure:
     df = table.sort_values("incremental_outcome_mean")
     colors = channel_colors(table.index)
     fig = base_figure(max(260, 52 * len(df) + 80), xaxis_title=f"Incremental {outcome_label}")
     fig.add_trace(
-        go.Bar(
+        bar(
             y=df.index,
             x=df.incremental_outcome_mean,
             orientation="h",
-            marker_color=[colors[c] for c in df.index],
+            marker={"color": [colors[c] for c in df.index]},
             error_x={
                 "type": "data",
                 "symmetric": False,
@@ -57,14 +57,15 @@ def contribution_bars(table: pd.DataFrame, outcome_label: str) -> go.Figure:
     return fig
 
 
-def contribution_pie(table: pd.DataFrame, baseline_outcome: float | None = None) -> go.Figure:
+def contribution_pie(table: pd.DataFrame, baseline_outcome: float | None = None) -> Figure:
     colors = channel_colors(table.index)
     labels, values, palette = list(table.index), list(table.incremental_outcome_mean), [colors[c] for c in table.index]
     if baseline_outcome is not None:
         labels, values, palette = ["Baseline", *labels], [baseline_outcome, *values], [BASELINE_COLOR, *palette]
     fig = base_figure(360)
     fig.add_trace(
-        go.Pie(
+        trace(
+            "pie",
             labels=labels,
             values=values,
             marker={"colors": palette},
@@ -77,14 +78,15 @@ def contribution_pie(table: pd.DataFrame, baseline_outcome: float | None = None)
     return fig
 
 
-def waterfall(baseline_mean: float, table: pd.DataFrame, outcome_label: str) -> go.Figure:
+def waterfall(baseline_mean: float, table: pd.DataFrame, outcome_label: str) -> Figure:
     df = table.sort_values("incremental_outcome_mean", ascending=False)
     x = ["Baseline", *df.index, "Total"]
     y = [baseline_mean, *df.incremental_outcome_mean, 0]
     measure = ["absolute", *["relative"] * len(df), "total"]
     fig = base_figure(360, yaxis_title=outcome_label, showlegend=False)
     fig.add_trace(
-        go.Waterfall(
+        trace(
+            "waterfall",
             x=x,
             y=y,
             measure=measure,
@@ -98,13 +100,13 @@ def waterfall(baseline_mean: float, table: pd.DataFrame, outcome_label: str) -> 
     return fig
 
 
-def contribution_over_time(contribution: pd.DataFrame, period: Period, outcome_label: str) -> go.Figure:
+def contribution_over_time(contribution: pd.DataFrame, period: Period, outcome_label: str) -> Figure:
     df = contribution[(contribution.index >= period.start) & (contribution.index <= period.end)]
     colors = channel_colors(contribution.columns)
     fig = base_figure(360, yaxis_title=f"Incremental {outcome_label}", hovermode="x unified")
     for ch in df.columns:
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=df.index,
                 y=df[ch],
                 name=ch,
@@ -117,41 +119,41 @@ def contribution_over_time(contribution: pd.DataFrame, period: Period, outcome_l
     return fig
 
 
-def spend_vs_contribution(table: pd.DataFrame) -> go.Figure:
+def spend_vs_contribution(table: pd.DataFrame) -> Figure:
     fig = base_figure(340, yaxis_title="% of paid total", barmode="group")
     share = table.incremental_outcome_mean / table.incremental_outcome_mean.sum() * 100
     fig.add_trace(
-        go.Bar(
+        bar(
             x=table.index,
             y=table.pct_of_spend,
             name="Share of spend",
-            marker_color="#adb5bd",
+            marker={"color": "#adb5bd"},
             hovertemplate="%{x}: %{y:.1f}% of spend<extra></extra>",
         )
     )
     fig.add_trace(
-        go.Bar(
+        bar(
             x=table.index,
             y=share,
             name="Share of paid contribution",
-            marker_color=PALETTE[0],
+            marker={"color": PALETTE[0]},
             hovertemplate="%{x}: %{y:.1f}% of paid contribution<extra></extra>",
         )
     )
     return fig
 
 
-def metric_bars(table: pd.DataFrame, metric: str, label: str, reference: float | None = None) -> go.Figure:
+def metric_bars(table: pd.DataFrame, metric: str, label: str, reference: float | None = None) -> Figure:
     df = table.dropna(subset=[f"{metric}_mean"]).sort_values(f"{metric}_mean", ascending=False)
     if df.empty:
         return empty_figure(f"{label} is not defined for these channels.")
     colors = channel_colors(table.index)
     fig = base_figure(320, yaxis_title=label, showlegend=False)
     fig.add_trace(
-        go.Bar(
+        bar(
             x=df.index,
             y=df[f"{metric}_mean"],
-            marker_color=[colors[c] for c in df.index],
+            marker={"color": [colors[c] for c in df.index]},
             error_y={
                 "type": "data",
                 "symmetric": False,
@@ -174,14 +176,14 @@ def metric_bars(table: pd.DataFrame, metric: str, label: str, reference: float |
     return fig
 
 
-def roi_bubble(table: pd.DataFrame, roi_label: str) -> go.Figure:
+def roi_bubble(table: pd.DataFrame, roi_label: str) -> Figure:
     colors = channel_colors(table.index)
     size = np.sqrt(table.spend / table.spend.max()) * 60 + 8
     fig = base_figure(
         380, xaxis_title="Effectiveness (incremental outcome per impression)", yaxis_title=roi_label, showlegend=False
     )
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=table.effectiveness_mean,
             y=table.roi_mean,
             mode="markers+text",
@@ -201,12 +203,17 @@ def roi_bubble(table: pd.DataFrame, roi_label: str) -> go.Figure:
     return fig
 
 
-def rhat_bars(rhat: pd.DataFrame, threshold: float) -> go.Figure:
+def rhat_bars(rhat: pd.DataFrame, threshold: float) -> Figure:
     df = rhat.sort_values("max_r_hat", ascending=False)
     colors = ["#e15759" if v > threshold else PALETTE[0] for v in df.max_r_hat]
     fig = base_figure(300, yaxis_title="max R-hat", showlegend=False)
     fig.add_trace(
-        go.Bar(x=df.param, y=df.max_r_hat, marker_color=colors, hovertemplate="%{x}: max R-hat %{y:.3f}<extra></extra>")
+        bar(
+            x=df.param,
+            y=df.max_r_hat,
+            marker={"color": colors},
+            hovertemplate="%{x}: max R-hat %{y:.3f}<extra></extra>",
+        )
     )
     fig.add_hline(
         y=threshold,

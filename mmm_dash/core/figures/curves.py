@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from mmm_dash.core.bundle import CurveSet
-from mmm_dash.core.figures.theme import PALETTE, TEMPLATE, add_band, base_figure, channel_colors, empty_figure
+from mmm_dash.core.figures.plain import Figure, bar, scatter, subplots
+from mmm_dash.core.figures.theme import PALETTE, TEMPLATE_JSON, add_band, base_figure, channel_colors, empty_figure
 from mmm_dash.core.formatting import LEVEL
 
 
@@ -20,14 +19,14 @@ def response_curve(
     scenario_spend: float | None = None,
     scenario_outcome: float | None = None,
     height: int = 360,
-) -> go.Figure:
+) -> Figure:
     i = curves.channels.index(channel)
     color = channel_colors(curves.channels)[channel]
     spend = curves.spend_grid()[i]
     fig = base_figure(height, xaxis_title="Spend", yaxis_title=f"Incremental {outcome_label}", hovermode="x unified")
     add_band(fig, spend, curves.ci_lo[i], curves.ci_hi[i], color, name=f"{LEVEL} interval")
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=spend,
             y=curves.mean[i],
             name=channel,
@@ -39,7 +38,7 @@ def response_curve(
     hist = curves.historical_spend[i]
     current = float(np.interp(1.0, curves.multipliers, curves.mean[i]))
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=[hist],
             y=[current],
             mode="markers",
@@ -61,9 +60,9 @@ def response_curve(
     return fig
 
 
-def _scenario_point(spend: float, outcome: float, name: str, size: int, **trace) -> go.Scatter:
+def _scenario_point(spend: float, outcome: float, name: str, size: int, **trace) -> dict:
     """The scenario's marker, drawn the same on a single curve and on small multiples."""
-    return go.Scatter(
+    return scatter(
         x=[spend],
         y=[outcome],
         mode="markers",
@@ -81,21 +80,19 @@ def small_multiples(
     scenario_outcome=None,
     max_cols: int = 3,
     row_height: int = 260,
-) -> go.Figure:
+) -> Figure:
     """Every channel's curve at a glance; with a scenario, its point on each curve as well."""
     n = len(curves.channels)
     cols = min(max_cols, n)
     rows = int(np.ceil(n / cols))
-    fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=list(curves.channels), horizontal_spacing=0.08, vertical_spacing=0.14
-    )
+    fig = subplots(rows, cols, titles=list(curves.channels), horizontal_spacing=0.08, vertical_spacing=0.14)
     colors = channel_colors(curves.channels)
     spend = curves.spend_grid()
     for i, ch in enumerate(curves.channels):
         r, c = i // cols + 1, i % cols + 1
         add_band(fig, spend[i], curves.ci_lo[i], curves.ci_hi[i], colors[ch], row=r, col=c)
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=spend[i],
                 y=curves.mean[i],
                 line={"color": colors[ch], "width": 2},
@@ -107,7 +104,7 @@ def small_multiples(
             c,
         )
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=[curves.historical_spend[i]],
                 y=[np.interp(1.0, curves.multipliers, curves.mean[i])],
                 mode="markers",
@@ -121,43 +118,43 @@ def small_multiples(
         if scenario_spend is not None and scenario_outcome is not None:
             point = _scenario_point(scenario_spend[i], scenario_outcome[i], f"{ch} scenario", size=10, showlegend=False)
             fig.add_trace(point, r, c)
-    fig.update_layout(template=TEMPLATE, height=row_height * rows + 40, margin={"t": 40})
+    fig.update_layout(template=TEMPLATE_JSON, height=row_height * rows + 40, margin={"t": 40})
     return fig
 
 
-def _prior_vs_posterior(df: pd.DataFrame, x: str, x_title: str, y_title: str) -> go.Figure:
+def _prior_vs_posterior(df: pd.DataFrame, x: str, x_title: str, y_title: str) -> Figure:
     fig = base_figure(300, xaxis_title=x_title, yaxis_title=y_title)
     for dist, color, dash in (("posterior", PALETTE[0], "solid"), ("prior", "#adb5bd", "dot")):
         d = df[df.distribution == dist].sort_values(x)
         if d.empty:
             continue
         add_band(fig, d[x], d.ci_lo, d.ci_hi, color, alpha=0.15)
-        fig.add_trace(go.Scatter(x=d[x], y=d["mean"], name=dist.title(), line={"color": color, "dash": dash}))
+        fig.add_trace(scatter(x=d[x], y=d["mean"], name=dist.title(), line={"color": color, "dash": dash}))
     return fig
 
 
-def hill_curve(hill: pd.DataFrame, channel: str) -> go.Figure:
+def hill_curve(hill: pd.DataFrame, channel: str) -> Figure:
     df = hill[hill.channel == channel]
     if df.empty:
         return empty_figure("No Hill curve for this channel.")
     return _prior_vs_posterior(df, "media_units", "Media units per capita", "Hill saturation level")
 
 
-def adstock_curve(adstock: pd.DataFrame, channel: str) -> go.Figure:
+def adstock_curve(adstock: pd.DataFrame, channel: str) -> Figure:
     df = adstock[adstock.channel == channel]
     if df.empty:
         return empty_figure("No adstock decay for this channel.")
     return _prior_vs_posterior(df, "time_units", "Weeks after exposure", "Share of effect remaining")
 
 
-def frequency_curve(optimal_frequency: pd.DataFrame, channel: str, roi_label: str) -> go.Figure:
+def frequency_curve(optimal_frequency: pd.DataFrame, channel: str, roi_label: str) -> Figure:
     if optimal_frequency.empty or channel not in optimal_frequency.index:
         return empty_figure("Optimal frequency applies to reach-and-frequency channels only.")
     row = optimal_frequency.loc[channel]
     data = row.get("roi_by_frequency")
     fig = base_figure(300, xaxis_title="Average weekly frequency", yaxis_title=roi_label, showlegend=False)
     if isinstance(data, dict):
-        fig.add_trace(go.Scatter(x=data["frequency"], y=data["roi"], line={"color": PALETTE[0], "width": 2}))
+        fig.add_trace(scatter(x=data["frequency"], y=data["roi"], line={"color": PALETTE[0], "width": 2}))
     fig.add_vline(
         x=float(row.optimal_frequency),
         line={"dash": "dash", "color": "#d97706"},
@@ -166,23 +163,23 @@ def frequency_curve(optimal_frequency: pd.DataFrame, channel: str, roi_label: st
     return fig
 
 
-def allocation_comparison(channels, historical, scenario, labels=("Historical", "Scenario")) -> go.Figure:
+def allocation_comparison(channels, historical, scenario, labels=("Historical", "Scenario")) -> Figure:
     fig = base_figure(320, yaxis_title="Spend", barmode="group")
     fig.add_trace(
-        go.Bar(
+        bar(
             x=list(channels),
             y=list(historical),
             name=labels[0],
-            marker_color="#adb5bd",
+            marker={"color": "#adb5bd"},
             hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
         )
     )
     fig.add_trace(
-        go.Bar(
+        bar(
             x=list(channels),
             y=list(scenario),
             name=labels[1],
-            marker_color=PALETTE[0],
+            marker={"color": PALETTE[0]},
             hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
         )
     )

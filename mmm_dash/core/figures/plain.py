@@ -38,12 +38,8 @@ def _merge(target: dict, key: str, value: Any) -> None:
 
 
 def trace(kind: str, **props: Any) -> dict:
-    """One trace as a dict (`trace("scatter", x=..., y=...)`); magic underscores expanded."""
-    out: dict = {"type": kind}
-    for key, value in props.items():
-        if value is not None or key == "name":
-            _merge(out, key, value)
-    return out
+    """One trace as a dict (`trace("scatter", x=..., y=...)`); None means "not set", as in Plotly."""
+    return {"type": kind, **{k: v for k, v in props.items() if v is not None}}
 
 
 def scatter(**props: Any) -> dict:
@@ -121,22 +117,20 @@ class Figure:
         return self
 
     def add_vline(
-        self, x: float, line_dash: str | None = None, line_color: str | None = None, line_width: float | None = None,
-        annotation_text: str | None = None, annotation_position: str = "top right",
+        self, x: float, line: dict | None = None, annotation_text: str | None = None,
+        annotation_position: str = "top right",
     ) -> Figure:
         """A vertical line across the plot at `x` (Plotly's add_vline)."""
-        line = {k: v for k, v in (("dash", line_dash), ("color", line_color), ("width", line_width)) if v is not None}
         shape = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain"}
-        return self._line(shape, line, annotation_text, annotation_position)
+        return self._line(shape, dict(line or {}), annotation_text, annotation_position)
 
     def add_hline(
-        self, y: float, line_dash: str | None = None, line_color: str | None = None, line_width: float | None = None,
-        annotation_text: str | None = None, annotation_position: str = "top right",
+        self, y: float, line: dict | None = None, annotation_text: str | None = None,
+        annotation_position: str = "top right",
     ) -> Figure:
         """A horizontal line across the plot at `y` (Plotly's add_hline)."""
-        line = {k: v for k, v in (("dash", line_dash), ("color", line_color), ("width", line_width)) if v is not None}
         shape = {"type": "line", "y0": y, "y1": y, "yref": "y", "x0": 0, "x1": 1, "xref": "x domain"}
-        return self._line(shape, line, annotation_text, annotation_position)
+        return self._line(shape, dict(line or {}), annotation_text, annotation_position)
 
     # -- reading ---------------------------------------------------------------------------------
     def to_plotly_json(self) -> dict:
@@ -144,6 +138,17 @@ class Figure:
         return {"data": self.data, "layout": self.layout}
 
     to_dict = to_plotly_json
+
+    def to_html(self, **options: Any) -> str:
+        """The figure as an HTML fragment (plotly.io validates it here, off the page path)."""
+        import plotly.io as pio
+
+        return pio.to_html(self.to_plotly_json(), **options)
+
+
+def _unit(lo: float, hi: float) -> list[float]:
+    """A domain inside [0, 1] (float sums can land a hair outside, which Plotly refuses)."""
+    return [min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)]
 
 
 def subplots(
@@ -162,8 +167,8 @@ def subplots(
             suffix = "" if k == 1 else str(k)
             x0 = c * (width + horizontal_spacing)
             y1 = 1 - r * (height + vertical_spacing)
-            fig.layout[f"xaxis{suffix}"] = {"domain": [x0, x0 + width], "anchor": f"y{suffix}"}
-            fig.layout[f"yaxis{suffix}"] = {"domain": [y1 - height, y1], "anchor": f"x{suffix}"}
+            fig.layout[f"xaxis{suffix}"] = {"domain": _unit(x0, x0 + width), "anchor": f"y{suffix}"}
+            fig.layout[f"yaxis{suffix}"] = {"domain": _unit(y1 - height, y1), "anchor": f"x{suffix}"}
             if titles and k <= len(titles):
                 notes.append(
                     {

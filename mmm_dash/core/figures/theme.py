@@ -5,6 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from mmm_dash.core.figures.plain import Figure, scatter
+
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 PALETTE = ("#2a6fdb", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
 BASELINE_COLOR = "#adb5bd"
@@ -26,25 +28,28 @@ TEMPLATE = go.layout.Template(
     )
 )
 pio.templates["mmm"] = TEMPLATE
+TEMPLATE_JSON = TEMPLATE.to_plotly_json()  # what plain-dict figures carry (validated once, here)
 
 
 def channel_colors(channels) -> dict[str, str]:
+    """The same colour for a channel on every chart."""
     return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(channels)}
 
 
 def rgba(hex_color: str, alpha: float) -> str:
+    """'#2a6fdb', 0.2 -> 'rgba(42,111,219,0.2)'."""
     h = hex_color.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def base_figure(height: int = 360, **layout) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(template=TEMPLATE, height=height, **layout)
-    return fig
+def base_figure(height: int = 360, **layout) -> Figure:
+    """An empty figure in our template (plain dicts: no graph_objects validation on the page path)."""
+    return Figure(layout={"template": TEMPLATE_JSON, "height": height, **layout})
 
 
-def empty_figure(message: str, height: int = 300) -> go.Figure:
+def empty_figure(message: str, height: int = 300) -> Figure:
+    """A figure that says why there is nothing to draw."""
     fig = base_figure(height)
     fig.add_annotation(text=message, showarrow=False, font={"size": 14, "color": "#6c757d"})
     fig.update_xaxes(visible=False)
@@ -52,11 +57,11 @@ def empty_figure(message: str, height: int = 300) -> go.Figure:
     return fig
 
 
-def add_band(fig: go.Figure, x, lo, hi, color: str, alpha: float = 0.18, name: str | None = None, **cell) -> None:
+def add_band(fig: Figure, x, lo, hi, color: str, alpha: float = 0.18, name: str | None = None, **cell) -> None:
     """A shaded credible interval between `lo` and `hi` (two traces; `cell` = row/col in subplots)."""
-    fig.add_trace(go.Scatter(x=x, y=hi, line={"width": 0}, showlegend=False, hoverinfo="skip"), **cell)
+    fig.add_trace(scatter(x=x, y=hi, line={"width": 0}, showlegend=False, hoverinfo="skip"), **cell)
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=x,
             y=lo,
             fill="tonexty",
