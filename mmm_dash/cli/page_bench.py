@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -65,11 +66,14 @@ def signed_in_client(model_dir: str, cache_dir: str, scratch: str):
     )
     with app.server.app_context():
         db.create_all()
-        user_id = accounts.create_user(BENCH_EMAIL, BENCH_PASSWORD).id
+        accounts.create_user(BENCH_EMAIL, BENCH_PASSWORD)
     client = app.server.test_client()
-    with client.session_transaction() as session:  # what Flask-Login stores on sign-in
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
+    # Sign in through the real form, as a person does, so the session is whatever sign-in makes it.
+    form = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    answer = client.post("/login", data={"email": BENCH_EMAIL, "password": BENCH_PASSWORD, "csrf_token": token})
+    if answer.status_code != 302:
+        raise RuntimeError(f"bench sign-in failed with {answer.status_code}")
     return app, client
 
 

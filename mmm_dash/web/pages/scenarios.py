@@ -29,6 +29,7 @@ from mmm_dash.core.planner import (
 from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.memo import cached
 from mmm_dash.web.scenarios import service
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · mmm-dash", order=4)
@@ -118,7 +119,7 @@ def controls(view: View):
                         "for the optimizer."
                     ),
                 ),
-                *[channel_row(i, ch) for i, ch in enumerate(curves.channels)],
+                *cached(view, f"{__name__}.rows", lambda: [channel_row(i, ch) for i, ch in enumerate(curves.channels)]),
                 html.Hr(),
                 dbc.Row(
                     [
@@ -236,10 +237,20 @@ def content(view: View):
                 dbc.Col(controls(view), lg=6),
                 dbc.Col(
                     [
-                        html.Div(id="sc-summary", children=initial_summary(view)),
+                        # per bundle and period, built once (the saved-scenario list is per user: not cached)
+                        html.Div(
+                            id="sc-summary", children=cached(view, f"{__name__}.summary", lambda: initial_summary(view))
+                        ),
                         chart_card(
                             "Allocation",
-                            graph("sc-allocation", allocation_comparison(view.info.paid_channels, hist, hist)),
+                            graph(
+                                "sc-allocation",
+                                cached(
+                                    view,
+                                    f"{__name__}.allocation",
+                                    lambda: allocation_comparison(view.info.paid_channels, hist, hist),
+                                ),
+                            ),
                         ),
                         chart_card("Per channel", html.Div(id="sc-table")),
                         chart_card(
