@@ -278,6 +278,16 @@ def layout(model=None, period=None, **_):
     return content(view) if isinstance(view, View) else view
 
 
+# The optimizer settings as one grouped callback argument (the planner's PlannerSettings fields).
+SETTINGS_STATE = {
+    "mode": State("sc-mode", "value"),
+    "budget": State("sc-budget", "value"),
+    "target": State("sc-target", "value"),
+    "lower": State({"type": "sc-lower", "index": ALL}, "value"),
+    "upper": State({"type": "sc-upper", "index": ALL}, "value"),
+}
+
+
 # -- state: one callback owns the scenario spend, whatever changed it ---------------------------
 def _message(exc: ScenarioError):
     return dbc.Alert(str(exc), color="warning", className="py-2", id="sc-error-message", dismissable=True)
@@ -336,13 +346,7 @@ def _per_channel(values: list, position: int):
     },
     state={
         "view": State("sc-view", "data"),
-        "settings": {
-            "mode": State("sc-mode", "value"),
-            "budget": State("sc-budget", "value"),
-            "target": State("sc-target", "value"),
-            "lower": State({"type": "sc-lower", "index": ALL}, "value"),
-            "upper": State({"type": "sc-upper", "index": ALL}, "value"),
-        },
+        "settings": SETTINGS_STATE,
         "spend": State("sc-spend", "data"),
     },
     prevent_initial_call=True,
@@ -516,13 +520,7 @@ def _failure(exc: ScenarioError):
         "selected": State("sc-saved", "value"),
         "spend": State("sc-spend", "data"),
         "view": State("sc-view", "data"),
-        "settings": {
-            "mode": State("sc-mode", "value"),
-            "budget": State("sc-budget", "value"),
-            "target": State("sc-target", "value"),
-            "lower": State({"type": "sc-lower", "index": ALL}, "value"),
-            "upper": State({"type": "sc-upper", "index": ALL}, "value"),
-        },
+        "settings": SETTINGS_STATE,
     },
     prevent_initial_call=True,
 )
