@@ -1,0 +1,1 @@
+"""Accounts: users and roles, password policy, sign-in limits, login/register/logout routes."""
