@@ -186,3 +186,10 @@ def frame(view: View, *children):
     if view.notice:
         parts.append(alert(view.notice, "info", "view-notice"))
     return html.Div(parts + list(children))
+
+
+def stored_view(selected: dict) -> View:
+    """The view a page stored for its own callbacks (`{"model", "period"}` in a dcc.Store), rebuilt
+    from the catalog: figure callbacks need the bundle, not the page's controls."""
+    bundle = catalog().bundle(selected["model"])
+    return View(selected["model"], selected["period"], bundle, bundle.period(selected["period"]), [])

@@ -7,7 +7,7 @@ from dash import Input, Output, State, callback, dcc
 from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
-from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
+from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
 from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/contribution", name="Contribution", title="Contribution · mmm-dash", order=1)
@@ -84,8 +84,7 @@ def layout(model=None, period=None, **_):
     prevent_initial_call=True,
 )
 def switch_chart(kind, selected):
-    bundle = catalog().bundle(selected["model"])
-    view = View(selected["model"], selected["period"], bundle, bundle.period(selected["period"]), [])
+    view = stored_view(selected)
     kind = "pie" if kind == "pie" else "bar"
     return cached(view, f"{__name__}.chart", lambda: contribution_chart(view, kind), kind)
 

@@ -8,7 +8,7 @@ from mmm_dash.core.figures import curves as curve_figs
 from mmm_dash.core.formatting import LEVEL, compact, ratio
 from mmm_dash.core.insights import SATURATION_MROI, saturation_multiplier
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
-from mmm_dash.web.dashboard.context import View, catalog, frame, resolve
+from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
 from mmm_dash.web.memo import cached
 
 dash.register_page(
@@ -141,6 +141,5 @@ def layout(model=None, period=None, channel=None, **_):
     prevent_initial_call=True,
 )
 def pick_channel(channel, selected):
-    bundle = catalog().bundle(selected["model"])
-    view = View(selected["model"], selected["period"], bundle, bundle.period(selected["period"]), [])
+    view = stored_view(selected)
     return memo_panels(view, channel)
