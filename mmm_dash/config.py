@@ -20,6 +20,8 @@ def _home() -> Path:
 HOME = _home()
 ENVIRONMENTS = ("development", "production")
 REGISTRATION_MODES = ("open", "invite", "closed")
+BUNDLE_STORES = ("diskcache", "postgres")
+FORMER_NAMES = {"PROXY_HOPS": "TRUSTED_PROXY_COUNT"}  # still read, so existing .env files keep working
 SECRET_KEY_FILE = "secret_key"
 # Page parts kept per web process: 7 pages x a few periods x a few models, plus one per response-curve
 # channel, with room to spare. An entry averages about 100 kB on the demo model (measured), so a full
@@ -43,10 +45,25 @@ class Settings:
     ENVIRONMENT: str
     RATELIMIT_STORAGE_URI: str  # memory:// is per process; use redis://… with several workers
     REGISTRATION: str  # open (self-service), invite (accounts made by an administrator), closed
-    PROXY_HOPS: int  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust no header)
+    TRUSTED_PROXY_COUNT: int  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: trust no header)
     BACKGROUND_BUNDLES: bool  # this server runs the builder (one per CACHE_DIR) for bundles pages ask for
     PAGE_MEMO_SIZE: int  # finished page parts kept per web process (LRU; 0 switches the memo off)
     SCENARIO_QUOTA: int  # saved scenarios per user, all models together
+    # -- team deployment: each switches on only when set ------------------------------------------
+    CELERY_BROKER_URL: str  # set: builds are Celery tasks, build state and the model manifest live in the database
+    BUNDLE_STORE: str  # diskcache (this machine's CACHE_DIR) or postgres (rows in DATABASE_URL, signed)
+    BUILD_LEASE_SECONDS: int  # a build whose heartbeat is older than this has stopped and is taken over
+    BUILD_MAX_ATTEMPTS: int  # attempts that crashed or were killed before a build is failed for good
+    BUILD_TIME_LIMIT: int  # seconds one build may take (Celery soft limit; the hard limit is a minute later)
+
+    @property
+    def distributed(self) -> bool:
+        """Web replicas and workers share build state through the database and Celery."""
+        return bool(self.CELERY_BROKER_URL)
+
+    @property
+    def PROXY_HOPS(self) -> int:  # noqa: N802  (the setting's earlier name)
+        return self.TRUSTED_PROXY_COUNT
 
     @property
     def is_production(self) -> bool:
@@ -93,9 +110,10 @@ def instance_secret_key(instance: Path) -> str:
 def load_settings(overrides: dict | None = None) -> Settings:
     """Read settings; `overrides` (same key names) win over the environment."""
     load_dotenv(HOME / ".env", override=False)
-    raw = {k: os.environ.get(k) for k in Settings.__dataclass_fields__}
-    raw.update({k: v for k, v in (overrides or {}).items() if k in Settings.__dataclass_fields__})
-    unknown = set(overrides or {}) - set(Settings.__dataclass_fields__)
+    names = set(Settings.__dataclass_fields__) | set(FORMER_NAMES)
+    raw = {k: os.environ.get(k) for k in names}
+    raw.update({k: v for k, v in (overrides or {}).items() if k in names})
+    unknown = set(overrides or {}) - names
     if unknown:
         raise ConfigError(f"Unknown setting(s): {', '.join(sorted(unknown))}.")
 
@@ -113,12 +131,13 @@ def load_settings(overrides: dict | None = None) -> Settings:
         secret = instance_secret_key(instance)
     minutes = _positive_int(raw, "SESSION_MINUTES", 30)
     max_hours = _positive_int(raw, "SESSION_MAX_HOURS", 12)
+    proxy_name = "TRUSTED_PROXY_COUNT" if raw["TRUSTED_PROXY_COUNT"] not in (None, "") else "PROXY_HOPS"
     try:
-        proxy_hops = int(raw["PROXY_HOPS"] or 0)
+        proxy_hops = int(raw[proxy_name] or 0)
         if proxy_hops < 0:
             raise ValueError
     except ValueError:
-        raise ConfigError(f"PROXY_HOPS must be 0 or a positive whole number, not {raw['PROXY_HOPS']!r}.") from None
+        raise ConfigError(f"{proxy_name} must be 0 or a positive whole number, not {raw[proxy_name]!r}.") from None
     registration = (raw["REGISTRATION"] or "open").strip().lower()
     if registration not in REGISTRATION_MODES:
         raise ConfigError(f"REGISTRATION must be one of {', '.join(REGISTRATION_MODES)}, not {registration!r}.")
@@ -135,6 +154,17 @@ def load_settings(overrides: dict | None = None) -> Settings:
     if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
         # SQLAlchemy would pick psycopg2; we ship psycopg 3.
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    bundle_store = (raw["BUNDLE_STORE"] or "diskcache").strip().lower()
+    if bundle_store not in BUNDLE_STORES:
+        raise ConfigError(f"BUNDLE_STORE must be one of {', '.join(BUNDLE_STORES)}, not {bundle_store!r}.")
+    if bundle_store == "postgres" and not database_url.startswith("postgresql"):
+        raise ConfigError("BUNDLE_STORE=postgres keeps bundles in the database: set DATABASE_URL to PostgreSQL.")
+    broker = (raw["CELERY_BROKER_URL"] or "").strip()
+    if broker and bundle_store == "diskcache" and environment == "production":
+        raise ConfigError(
+            "With CELERY_BROKER_URL set, workers and web replicas must share bundles: set BUNDLE_STORE=postgres "
+            "(a diskcache directory must never be shared between machines)."
+        )
     return Settings(
         DATABASE_URL=database_url,
         SECRET_KEY=secret,
@@ -146,8 +176,13 @@ def load_settings(overrides: dict | None = None) -> Settings:
         ENVIRONMENT=environment,
         RATELIMIT_STORAGE_URI=raw["RATELIMIT_STORAGE_URI"] or "memory://",
         REGISTRATION=registration,
-        PROXY_HOPS=proxy_hops,
+        TRUSTED_PROXY_COUNT=proxy_hops,
         BACKGROUND_BUNDLES=_as_bool(raw["BACKGROUND_BUNDLES"] if raw["BACKGROUND_BUNDLES"] is not None else "1"),
         PAGE_MEMO_SIZE=page_memo_size,
         SCENARIO_QUOTA=_positive_int(raw, "SCENARIO_QUOTA", 200),
+        CELERY_BROKER_URL=broker,
+        BUNDLE_STORE=bundle_store,
+        BUILD_LEASE_SECONDS=_positive_int(raw, "BUILD_LEASE_SECONDS", 60),
+        BUILD_MAX_ATTEMPTS=_positive_int(raw, "BUILD_MAX_ATTEMPTS", 3),
+        BUILD_TIME_LIMIT=_positive_int(raw, "BUILD_TIME_LIMIT", 3600),
     )

@@ -82,11 +82,11 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
     settings = load_settings(overrides)
     server = flask.Flask("mmm_dash", template_folder=str(package_dir(TEMPLATES)))
     _configure_server(server, settings)
-    if settings.PROXY_HOPS:
+    if settings.TRUSTED_PROXY_COUNT:
         # The client's address (sign-in limits) and the public host (Origin checks) as the proxy saw them.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        hops = settings.PROXY_HOPS
+        hops = settings.TRUSTED_PROXY_COUNT
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _init_extensions(server)
     if settings.is_production and settings.RATELIMIT_STORAGE_URI.startswith("memory://"):
