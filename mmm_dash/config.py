@@ -55,6 +55,7 @@ class Settings:
     BUILD_LEASE_SECONDS: int  # a build whose heartbeat is older than this has stopped and is taken over
     BUILD_MAX_ATTEMPTS: int  # attempts that crashed or were killed before a build is failed for good
     BUILD_TIME_LIMIT: int  # seconds one build may take (Celery soft limit; the hard limit is a minute later)
+    BUILD_STEP: str  # module:function that builds a bundle; empty means Meridian (tests use fast fakes)
 
     @property
     def distributed(self) -> bool:
@@ -160,6 +161,11 @@ def load_settings(overrides: dict | None = None) -> Settings:
     if bundle_store == "postgres" and not database_url.startswith("postgresql"):
         raise ConfigError("BUNDLE_STORE=postgres keeps bundles in the database: set DATABASE_URL to PostgreSQL.")
     broker = (raw["CELERY_BROKER_URL"] or "").strip()
+    if bundle_store == "postgres" and not broker:
+        raise ConfigError(
+            "BUNDLE_STORE=postgres is for team deployments, whose builds run on Celery workers: "
+            "set CELERY_BROKER_URL too (one machine keeps bundles in CACHE_DIR)."
+        )
     if broker and bundle_store == "diskcache" and environment == "production":
         raise ConfigError(
             "With CELERY_BROKER_URL set, workers and web replicas must share bundles: set BUNDLE_STORE=postgres "
@@ -185,4 +191,5 @@ def load_settings(overrides: dict | None = None) -> Settings:
         BUILD_LEASE_SECONDS=_positive_int(raw, "BUILD_LEASE_SECONDS", 60),
         BUILD_MAX_ATTEMPTS=_positive_int(raw, "BUILD_MAX_ATTEMPTS", 3),
         BUILD_TIME_LIMIT=_positive_int(raw, "BUILD_TIME_LIMIT", 3600),
+        BUILD_STEP=(raw["BUILD_STEP"] or "").strip(),
     )

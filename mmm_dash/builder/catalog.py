@@ -16,7 +16,7 @@ from pathlib import Path
 from mmm_dash.builder.discovery import DEFAULT_MODEL, ModelEntry, ModelFileError, ModelFiles
 from mmm_dash.builder.keys import bundle_key
 from mmm_dash.builder.state import BuildBook, new_owner
-from mmm_dash.builder.store import BundleStore
+from mmm_dash.builder.store import BundleStore, TamperedBundle
 from mmm_dash.core.bundle import Bundle
 from mmm_dash.core.status import BundleStatus
 
@@ -52,14 +52,27 @@ class ModelUnavailable(Exception):
 
 
 class ModelCatalog:
+    """One machine by default (files in MODEL_DIR, bundles and build state in CACHE_DIR); a team
+    deployment passes the shared pieces instead (`builder.wiring.catalog_for`): the manifest as
+    `files`, the database's build book and store, and a `queue` that sends Celery tasks."""
+
     def __init__(
-        self, model_dir: Path, cache_dir: Path, *, step: BuildStep = meridian_step, book: BuildBook | None = None
+        self,
+        model_dir: Path,
+        cache_dir: Path,
+        *,
+        step: BuildStep = meridian_step,
+        book=None,
+        files=None,
+        store=None,
+        queue=None,
     ):
         self.model_dir = Path(model_dir)
         self.cache_dir = Path(cache_dir)
-        self.files = ModelFiles(self.model_dir)
-        self.store = BundleStore(self.cache_dir)
+        self.files = files or ModelFiles(self.model_dir)
+        self.store = store or BundleStore(self.cache_dir)
         self.book = book or BuildBook(self.cache_dir)
+        self.queue = queue  # None: a builder on this machine polls the book
         self.step = step
 
     # -- discovery ---------------------------------------------------------------------------
@@ -85,7 +98,18 @@ class ModelCatalog:
         if entry is None:
             return BundleState(BundleStatus.FAILED, message=f"No model named {name!r} in {self.model_dir}.")
         key = self.key(entry)
-        bundle = self.store.get(key)
+        try:
+            bundle = self.store.get(key)
+        except TamperedBundle as exc:
+            log.error("Refusing the stored bundle of %s: %s", entry.name, exc)
+            return BundleState(
+                BundleStatus.FAILED,
+                message=(
+                    f"The stored analysis of {entry.name} failed its integrity check ({exc}), so it was not "
+                    "loaded: it was changed outside mmm-dash, or SECRET_KEY differs from the one it was built "
+                    f"with. An operator can rebuild it: `python -m mmm_dash precompute --force {entry.path.name}`."
+                ),
+            )
         if bundle is not None:
             return BundleState(BundleStatus.READY, bundle=bundle, progress=1.0)
         record = self.book.record(key)
@@ -110,10 +134,15 @@ class ModelCatalog:
         return state.bundle
 
     def request_build(self, name: str) -> BundleState:
-        """Record that `name` needs a bundle (idempotent and cheap: no process is started here)."""
+        """Record that `name` needs a bundle (idempotent and cheap: no process is started here).
+
+        With a queue (Celery), also send the build task, unless one was sent less than a lease ago
+        by any replica; a broker that is down costs one failed send, retried on a later poll."""
         entry = self.entry(name)
-        if entry is not None and self.state(name).status is BundleStatus.MISSING:
-            self.book.request(self.key(entry), entry.name, entry.path)
+        if entry is not None and self.state(name).status in (BundleStatus.MISSING, BundleStatus.QUEUED):
+            record = self.book.request(self.key(entry), entry.name, entry.path)
+            if self.queue is not None:
+                self.queue.submit(record)
         return self.state(name)
 
     def builder_running(self) -> bool:

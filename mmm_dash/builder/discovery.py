@@ -29,6 +29,7 @@ class ModelEntry:
     path: Path
     size: int
     mtime_ns: int
+    sha256: str | None = None  # known without reading the file (from the shared model manifest)
 
 
 def is_inside(path: Path, model_dir: Path) -> bool:
@@ -67,6 +68,8 @@ class ModelFiles:
         return next((e for e in entries if e.name == name), None)
 
     def sha256(self, entry: ModelEntry) -> str:
+        if entry.sha256:
+            return entry.sha256
         stamp = (str(entry.path), entry.size, entry.mtime_ns)
         if stamp not in self._sha:
             digest = hashlib.sha256()

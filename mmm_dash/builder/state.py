@@ -181,6 +181,10 @@ class BuildBook:
         """True when some builder on this machine will pick up requests."""
         return self.cache.get(("builder",)) is not None
 
+    def check(self) -> None:
+        """Raise if the build state cannot be read (readiness)."""
+        self.cache.get(("builder",))
+
 
 def gave_up(attempts: int, error: str) -> str:
     return f"The analysis failed {attempts} times, so it is not retried; last error: {error}"

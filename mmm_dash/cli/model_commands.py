@@ -40,8 +40,19 @@ def demo_model(seed: int, draws: int, chains: int, out: Path | None) -> None:
     click.echo(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) and {truth_path_for(out).name}")
 
 
+def operator_catalog(server):
+    """The catalog an operator's command builds with: in a team deployment, a worker's (it reads
+    MODEL_DIR and respects the shared leases), else the server's own."""
+    settings = server.extensions["mmm_dash"].settings
+    if settings.distributed:
+        from mmm_dash.builder.wiring import catalog_for
+
+        return catalog_for(settings, worker=True)
+    return server.extensions["mmm_dash"].models
+
+
 def _resolve(server, path: Path | None):
-    catalog = server.extensions["mmm_dash"].models
+    catalog = operator_catalog(server)
     if path is None:
         entry = catalog.entry(None)
         if entry is None:
@@ -65,7 +76,7 @@ def _resolve(server, path: Path | None):
 def precompute(path: Path | None, force: bool) -> None:
     """Build and cache the analysis bundle of PATH (default: every model in MODEL_DIR)."""
     with server_context() as server:
-        catalog = server.extensions["mmm_dash"].models
+        catalog = operator_catalog(server)
         entries = [_resolve(server, path)[1]] if path else catalog.entries()
         if not entries:
             click.echo(f"No model files in {catalog.model_dir}.")

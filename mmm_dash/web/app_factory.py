@@ -77,7 +77,7 @@ def _init_extensions(server: flask.Flask) -> None:
 
 def create_server(overrides: dict | None = None) -> flask.Flask:
     """The Flask server with settings, database and model catalog (what the CLI needs)."""
-    from mmm_dash.builder.catalog import ModelCatalog
+    from mmm_dash.builder.wiring import catalog_for
 
     settings = load_settings(overrides)
     server = flask.Flask("mmm_dash", template_folder=str(package_dir(TEMPLATES)))
@@ -94,7 +94,7 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
             "RATELIMIT_STORAGE_URI is memory://: each worker process counts sign-in attempts on its own; "
             "with several workers or replicas set it to a shared Redis (redis://host:6379/0)."
         )
-    server.extensions["mmm_dash"] = AppState(settings, ModelCatalog(settings.MODEL_DIR, settings.CACHE_DIR))
+    server.extensions["mmm_dash"] = AppState(settings, catalog_for(settings))
     return server
 
 
@@ -130,7 +130,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     prefix = app.config.routes_pathname_prefix
     guard.init_app(server, page_endpoints=frozenset({prefix, prefix + "<path:path>"}))
     hardening.init_app(app)
-    if settings.BACKGROUND_BUNDLES:
+    if settings.BACKGROUND_BUNDLES and not settings.distributed:  # a team deployment builds on Celery workers
         from mmm_dash.builder.service import BackgroundBuilder
 
         # Owned by the server, not by a request: at most one builds per CACHE_DIR (a lock file).

@@ -48,8 +48,29 @@ def clock():
     return Clock()
 
 
+def sql_book(tmp_path, **kwargs):
+    """The team deployment's build book, on a SQLite file (the same SQL runs on PostgreSQL)."""
+    import sqlalchemy as sa
+
+    from mmm_dash.builder.shared_state import SqlBuildBook
+    from mmm_dash.builder.tables import metadata
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'builds.sqlite3'}")
+    metadata.create_all(engine)
+    return SqlBuildBook(engine, **kwargs)
+
+
+@pytest.fixture(params=["diskcache", "sql"])
+def book_kind(request):
+    return request.param
+
+
+def make_book(kind, tmp_path, **kwargs):
+    return BuildBook(tmp_path / "cache", **kwargs) if kind == "diskcache" else sql_book(tmp_path, **kwargs)
+
+
 @pytest.fixture()
-def catalog(tmp_path, clock):
+def catalog(tmp_path, clock, book_kind):
     model_dir = tmp_path / "models"
     model_dir.mkdir()
     (model_dir / "m.pkl").write_bytes(b"model")
@@ -60,7 +81,7 @@ def catalog(tmp_path, clock):
         return fake_step(entry, sha256, progress)
 
     catalog = ModelCatalog(
-        model_dir, tmp_path / "cache", step=counting_step, book=BuildBook(tmp_path / "cache", clock=clock)
+        model_dir, tmp_path / "cache", step=counting_step, book=make_book(book_kind, tmp_path, clock=clock)
     )
     catalog.calls = calls
     return catalog
@@ -223,6 +244,7 @@ def test_a_build_process_exiting_non_zero_records_its_stderr_tail_and_attempts_a
     assert state.message.count("noise") < 20  # a tail, not the whole output
 
 
+@pytest.mark.parametrize("book_kind", ["diskcache"])  # one machine's build processes share CACHE_DIR
 def test_the_build_process_adopts_the_lease_and_stores_the_bundle(catalog):
     def real_job_with_fake_step(job: BuildJob):
         return job_command(job) + ["--step", "tests.unit.test_builds:fake_step"]
@@ -249,7 +271,7 @@ def test_the_builder_announces_itself(catalog):
     assert catalog.builder_running() is True
 
 
-def test_a_long_silent_step_keeps_its_lease(tmp_path):
+def test_a_long_silent_step_keeps_its_lease(tmp_path, book_kind):
     import threading
     import time
 
@@ -261,7 +283,7 @@ def test_a_long_silent_step_keeps_its_lease(tmp_path):
         return tiny_bundle(entry.name)
 
     catalog = ModelCatalog(
-        tmp_path, tmp_path / "cache", step=silent_step, book=BuildBook(tmp_path / "cache", lease_seconds=0.4)
+        tmp_path, tmp_path / "cache", step=silent_step, book=make_book(book_kind, tmp_path, lease_seconds=0.4)
     )
     catalog.request_build("m")
     worker = threading.Thread(target=Builder(catalog, InProcessRunner(catalog)).run_once)

@@ -166,7 +166,7 @@ def resolve(model: str | None, period: str | None) -> View | html.Div:
             notice = f"There is no model named {model!r}; showing {names[0]}."
         model = names[0]
     state = models.state(model)
-    if state.status is BundleStatus.MISSING:
+    if state.status in (BundleStatus.MISSING, BundleStatus.QUEUED):
         state = models.request_build(model)  # records the wish; the builder does the work
     if state.status is BundleStatus.FAILED:
         return html.Div([controls_bar(names, model, None, None), alert(state.message, "danger", "model-error")])

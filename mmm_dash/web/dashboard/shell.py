@@ -161,7 +161,9 @@ def register_shell(app: dash.Dash) -> None:
         if not isinstance(name, str) or name not in models.names():
             return dash.no_update, dash.no_update, dash.no_update, {"status": BundleStatus.FAILED}, True
         state = models.state(name)
-        if state.status is BundleStatus.MISSING:  # e.g. `precompute --force` dropped the request
+        if state.status in (BundleStatus.MISSING, BundleStatus.QUEUED):
+            # Missing: e.g. `precompute --force` dropped the request. Queued: a team deployment sends
+            # the task again if the broker was down or the task was lost (at most once per lease).
             state = models.request_build(name)
         if state.status.settled:
             return 100, "100%", dash.no_update, {"status": state.status}, True

@@ -44,9 +44,11 @@ target_db = current_app.extensions["migrate"].db
 
 
 def get_metadata():
-    if hasattr(target_db, "metadatas"):
-        return target_db.metadatas[None]
-    return target_db.metadata
+    """The web app's tables and the builder's shared tables (plain SQLAlchemy Core, no Flask in workers)."""
+    from mmm_dash.builder.tables import metadata as builder_metadata
+
+    web = target_db.metadatas[None] if hasattr(target_db, "metadatas") else target_db.metadata
+    return [web, builder_metadata]
 
 
 def run_migrations_offline():

@@ -1,0 +1,72 @@
+"""The shared tables of a team deployment (created by the web app's migrations, `init-db`).
+
+With CELERY_BROKER_URL set, web replicas and workers on several machines share what one machine
+keeps in CACHE_DIR: build requests and leases (`bundle_builds`), which workers are alive
+(`build_workers`), which model files exist (`model_manifest`, written by workers, so replicas never
+open model files) and, with BUNDLE_STORE=postgres, the signed bundles themselves (`bundle_blobs`).
+Plain SQLAlchemy Core: the builder runs in workers that have no Flask app.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+bundle_builds = sa.Table(
+    "bundle_builds",
+    metadata,
+    sa.Column("key", sa.String(160), primary_key=True),  # <file sha256>:<Meridian version>:<schema>
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("path", sa.String(1000), nullable=False),
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("enqueued_at", sa.Float, nullable=False, server_default="0"),  # last task sent for it
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("owner", sa.String(120)),  # the attempt holding the lease
+    sa.Column("lease_until", sa.Float, nullable=False, server_default="0"),
+    sa.Column("message", sa.String(500), nullable=False, server_default=""),
+    sa.Column("progress", sa.Float, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("failed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("built_at", sa.Float),  # set when the bundle was stored
+)
+
+build_workers = sa.Table(
+    "build_workers",
+    metadata,
+    sa.Column("owner", sa.String(120), primary_key=True),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+
+model_manifest = sa.Table(
+    "model_manifest",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("file", sa.String(300), nullable=False),  # file name inside MODEL_DIR
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("meridian_version", sa.String(40), nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)
+
+bundle_blobs = sa.Table(
+    "bundle_blobs",
+    metadata,
+    sa.Column("key", sa.String(160), primary_key=True),
+    sa.Column("content_sha256", sa.String(64), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),  # signed, see builder.signing
+)
+
+
+@functools.cache
+def engine_for(url: str) -> sa.Engine:
+    """One small pool per database per process: workers and replicas multiply connections."""
+    options: dict = {"pool_pre_ping": True}
+    if not url.startswith("sqlite"):
+        options.update(pool_size=2, max_overflow=4, pool_recycle=1800)
+    return sa.create_engine(url, **options)
