@@ -66,7 +66,7 @@ def make_celery(settings: Settings, catalog_factory=None) -> Celery:
     app.mmm_settings = settings
     app.mmm_catalog = factory
 
-    @app.task(name=TASK_NAME, ignore_result=True)
+    @app.task(name=TASK_NAME, ignore_result=True, shared=False)  # this app only: tests make several
     def build_bundle(name: str, key: str) -> str:
         return run_build(factory(), name, key)
 
