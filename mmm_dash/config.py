@@ -128,6 +128,11 @@ def load_settings(overrides: dict | None = None) -> Settings:
             "Refusing to start in production without a SECRET_KEY of your own "
             "(set SECRET_KEY to a long random string, e.g. `openssl rand -hex 32`)."
         )
+    if not secret and (raw["CELERY_BROKER_URL"] or "").strip():
+        raise ConfigError(
+            "CELERY_BROKER_URL is set, so web replicas and workers must share one SECRET_KEY (it signs cookies "
+            "and stored bundles): set SECRET_KEY to the same long random string everywhere."
+        )
     if not secret:
         secret = instance_secret_key(instance)
     minutes = _positive_int(raw, "SESSION_MINUTES", 30)

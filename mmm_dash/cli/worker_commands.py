@@ -36,8 +36,11 @@ def worker(concurrency: int, loglevel: str, hostname: str) -> None:
     settings = _settings()
     if not settings.distributed:
         fail("CELERY_BROKER_URL is not set: one machine builds bundles inside `serve` (or `builder`), not on a worker.")
+    import os
+
     from mmm_dash.builder.tasks import QUEUE, make_celery
 
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # build children inherit it: TensorFlow's C++ chatter off
     app = make_celery(settings)
     app.worker_main(
         ["worker", "--queues", QUEUE, "--concurrency", str(concurrency), "--loglevel", loglevel,

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from mmm_dash.builder.shared_state import SqlBuildBook
-from mmm_dash.builder.tables import bundle_builds, engine_for, metadata
+from mmm_dash.builder.tables import bundle_builds, engine_for
 from mmm_dash.core.status import BundleStatus
 from tests.helpers import SECRET
 from tests.unit.test_builds import tiny_bundle
@@ -64,7 +64,9 @@ def team(postgres_database, broker, tmp_path):
         }
     )  # fmt: skip
     engine = engine_for(settings.DATABASE_URL)
-    metadata.create_all(engine)
+    from tests.helpers import make_app
+
+    make_app(postgres_database, model_dir, tmp_path / "cache")  # migrates: the tables come from the migration
     calls: list[str] = []
 
     def step(entry, sha256, progress):
@@ -179,3 +181,37 @@ def test_twenty_simultaneous_claims_on_postgres_give_one_lease(team):
         results = list(pool.map(claim, range(20)))
     winners = [r for r in results if r is not None]
     assert len(winners) == 1 and book.record("k").owner == winners[0].owner and book.record("k").attempts == 1
+
+
+def test_a_page_on_replica_a_requests_the_build_and_replica_b_shows_its_progress(team, tmp_path):
+    """Two apps on one database and broker stand in for two replicas: the page on A records the
+    request and sends one task; B's ordinary poll callback reads the progress a worker reports."""
+    from mmm_dash.builder.tasks import Housekeeping
+    from tests.helpers import create_user, login, make_app
+    from tests.integration.test_build_requests import _poll, _render
+
+    settings, step, calls = team
+    worker_catalog = _worker_catalog(settings, step)
+    housekeeping = Housekeeping(worker_catalog)
+    housekeeping.run_once()  # writes the manifest
+    worker_catalog.book.builder_gone(housekeeping.owner)  # and the worker stops
+    overrides = {
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "BUNDLE_STORE": "postgres", "BUILD_LEASE_SECONDS": "30",
+    }  # fmt: skip
+    replica_a = make_app(settings.DATABASE_URL, settings.MODEL_DIR, tmp_path / "cache-a", **overrides)
+    create_user(replica_a, "viewer@example.com", "viewer-pass-123", role="viewer")
+    page = _render(replica_a, "/", model="m")
+    assert "Analysing m" in page and "No build worker has reported" in page  # no worker alive yet
+    import redis
+
+    assert redis.Redis.from_url(settings.CELERY_BROKER_URL).llen("bundles") == 1  # one task waits
+
+    replica_b = make_app(settings.DATABASE_URL, settings.MODEL_DIR, tmp_path / "cache-b", **overrides)
+    client = replica_b.server.test_client()
+    login(client, "viewer@example.com", "viewer-pass-123")
+    key = worker_catalog.key(worker_catalog.entry("m"))
+    assert worker_catalog.book.claim(key, "worker-1", "m", worker_catalog.entry("m").path) is not None
+    worker_catalog.book.refresh(key, "worker-1", "fitting curves", 0.4)
+    body = _poll(client, replica_b, "m").get_json()["response"]
+    assert body["build-progress"]["value"] == 40 and body["build-message"]["children"] == "fitting curves"
+    assert calls == []  # no web request built anything

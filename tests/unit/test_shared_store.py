@@ -113,12 +113,16 @@ def test_the_manifest_follows_model_dir_and_hashes_only_what_changed(engine, tmp
     ("settings", "message"),
     [
         ({"BUNDLE_STORE": "s3"}, "BUNDLE_STORE must be one of"),
-        ({"BUNDLE_STORE": "postgres", "CELERY_BROKER_URL": "redis://h/1"}, "set DATABASE_URL to PostgreSQL"),
+        (
+            {"BUNDLE_STORE": "postgres", "CELERY_BROKER_URL": "redis://h/1", "SECRET_KEY": "k" * 32},
+            "set DATABASE_URL to PostgreSQL",
+        ),
         ({"BUNDLE_STORE": "postgres", "DATABASE_URL": "postgresql://u@h/db"}, "set CELERY_BROKER_URL too"),
         (
             {"CELERY_BROKER_URL": "redis://h:6379/1", "ENVIRONMENT": "production", "SECRET_KEY": "x" * 32},
             "set BUNDLE_STORE=postgres",
         ),
+        ({"CELERY_BROKER_URL": "redis://h/1"}, "must share one SECRET_KEY"),
         ({"BUILD_LEASE_SECONDS": "0"}, "BUILD_LEASE_SECONDS must be a positive whole number"),
         ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT must be 0 or a positive"),
     ],
@@ -132,6 +136,6 @@ def test_proxy_hops_is_still_read_under_its_former_name(tmp_path):
     assert load_settings({"INSTANCE_DIR": str(tmp_path), "PROXY_HOPS": "2"}).TRUSTED_PROXY_COUNT == 2
     team = load_settings(
         {"INSTANCE_DIR": str(tmp_path), "CELERY_BROKER_URL": "redis://h/1", "DATABASE_URL": "postgres://u@h/d",
-         "BUNDLE_STORE": "postgres"}
+         "BUNDLE_STORE": "postgres", "SECRET_KEY": "k" * 32}
     )  # fmt: skip
     assert team.distributed and team.DATABASE_URL.startswith("postgresql+psycopg://")

@@ -104,11 +104,16 @@ def no_models_page():
 BUILD_POLL_MS = 2000  # how often a building page asks for the model's state
 
 
-def build_message(state: BundleState, builder_running: bool) -> str:
+def build_message(state: BundleState, models: ModelCatalog) -> str:
     """What the building page says under its progress bar."""
     if state.status is BundleStatus.BUILDING:
         return state.message
-    if not builder_running:
+    if models.queue is not None and not models.builder_running():
+        return (
+            "No build worker has reported in the last few seconds: the analysis starts when an operator starts "
+            "one (`python -m mmm_dash worker`); this page fills in after that."
+        )
+    if models.queue is None and not models.builder_running():
         return (
             "No builder runs on this server (BACKGROUND_BUNDLES=0): the analysis starts when an operator runs "
             "`python -m mmm_dash precompute` (or `python -m mmm_dash builder`); this page fills in after that."
@@ -138,7 +143,7 @@ def building_page(names, model: str, state: BundleState):
                             style={"height": "1.4rem"},
                         ),
                         html.Div(
-                            build_message(state, catalog().builder_running()),
+                            build_message(state, catalog()),
                             id="build-message",
                             className="small mt-2 text-secondary",
                         ),

@@ -167,7 +167,7 @@ def register_shell(app: dash.Dash) -> None:
             state = models.request_build(name)
         if state.status.settled:
             return 100, "100%", dash.no_update, {"status": state.status}, True
-        message = build_message(state, models.builder_running())
+        message = build_message(state, models)
         return max(2, int(state.progress * 100)), f"{state.progress:.0%}", message, dash.no_update, False
 
     app.clientside_callback(
