@@ -27,8 +27,11 @@ def download(filename: str):
     try:
         bundle = catalog.bundle(model)
     except ModelUnavailable as exc:
-        status = 503 if exc.state.status.pending else 422
-        return jsonify(error=exc.state.message or "The model is still being analysed; try again shortly."), status
+        if not exc.state.status.pending:
+            return jsonify(error=exc.state.message), 422
+        catalog.request_build(model)  # a download link opened before any page: start the analysis too
+        response = jsonify(error="This model is being analysed; try the download again in a few minutes.")
+        return response, 503, {"Retry-After": "30"}
     period = request.args.get("period") or "all"
     try:
         analysis = bundle.period(period)

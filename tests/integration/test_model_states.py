@@ -63,9 +63,13 @@ def test_no_models_page_says_how_to_add_one(tmp_path, demo_cache_dir):
     assert "no-models" in page and "python -m mmm_dash demo-model" in page
 
 
-def test_exports_of_a_model_still_building_are_503(mixed_app):
+def test_exports_of_a_model_still_building_are_503_and_start_its_analysis(mixed_app):
     client = mixed_app.server.test_client()
     login(client, "analyst@example.com", "correct-horse")
+    models = mixed_app.server.extensions["mmm_dash"].models
+    assert models.state("pending").status is BundleStatus.MISSING
     response = client.get("/export/metrics.json?model=pending")
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert "being analysed" in response.get_json()["error"]
+    assert models.state("pending").status is BundleStatus.QUEUED  # the download asked for the analysis
     assert client.get("/export/metrics.json?model=broken").status_code == 422
