@@ -66,6 +66,7 @@ class ModelCatalog:
         files=None,
         store=None,
         queue=None,
+        flags=None,
     ):
         self.model_dir = Path(model_dir)
         self.cache_dir = Path(cache_dir)
@@ -73,16 +74,37 @@ class ModelCatalog:
         self.store = store or BundleStore(self.cache_dir)
         self.book = book or BuildBook(self.cache_dir)
         self.queue = queue  # None: a builder on this machine polls the book
+        self.flags = flags  # ModelFlags (archived, default), or None: every file shown, the demo first
         self.step = step
 
     # -- discovery ---------------------------------------------------------------------------
-    def entries(self) -> list[ModelEntry]:
+    def all_entries(self) -> list[ModelEntry]:
+        """Every model, archived ones included (the admin's list)."""
         return self.files.entries()
+
+    def archived(self) -> set[str]:
+        return self.flags.read()[0] if self.flags is not None else set()
+
+    def default_name(self) -> str | None:
+        return self.flags.read()[1] if self.flags is not None else None
+
+    def entries(self) -> list[ModelEntry]:
+        """The models pages offer: archived ones hidden, the admin's default first."""
+        entries = self.files.entries()
+        if self.flags is None:
+            return entries
+        archived, default = self.flags.read()
+        shown = [e for e in entries if e.name not in archived]
+        return sorted(shown, key=lambda e: e.name != default)  # stable: the rest keep their order
 
     def names(self) -> list[str]:
         return [e.name for e in self.entries()]
 
     def entry(self, name: str | None) -> ModelEntry | None:
+        """A model by name (archived ones too: a link to one still works), or the first one shown."""
+        if name is None:
+            entries = self.entries()
+            return entries[0] if entries else None
         return self.files.entry(name)
 
     def sha256(self, entry: ModelEntry) -> str:
@@ -144,6 +166,19 @@ class ModelCatalog:
             if self.queue is not None:
                 self.queue.submit(record)
         return self.state(name)
+
+    def rebuild(self, name: str) -> BundleState:
+        """Drop the stored bundle and any recorded failure, then request a fresh build."""
+        entry = self.entry(name)
+        if entry is None:
+            return self.state(name)
+        key = self.key(entry)
+        record = self.book.record(key)
+        if record is not None and record.leased(self.book.clock()):
+            return self.state(name)  # being built right now: that build is the rebuild
+        self.store.delete(key)
+        self.book.forget(key)
+        return self.request_build(name)
 
     def builder_running(self) -> bool:
         """True when a builder serves this cache, so a requested build will start without an operator."""

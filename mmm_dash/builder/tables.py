@@ -3,7 +3,9 @@
 With CELERY_BROKER_URL set, web replicas and workers on several machines share what one machine
 keeps in CACHE_DIR: build requests and leases (`bundle_builds`), which workers are alive
 (`build_workers`), which model files exist (`model_manifest`, written by workers, so replicas never
-open model files) and, with BUNDLE_STORE=postgres, the signed bundles themselves (`bundle_blobs`).
+open model files), uploaded model files on their way to a worker's MODEL_DIR (`model_uploads`) and,
+with BUNDLE_STORE=postgres, the signed bundles themselves (`bundle_blobs`). `model_flags` (archived,
+default) is used on one machine too: an admin's choices live in the database, not in file names.
 Plain SQLAlchemy Core: the builder runs in workers that have no Flask app.
 """
 
@@ -60,6 +62,26 @@ bundle_blobs = sa.Table(
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("data", sa.LargeBinary, nullable=False),  # signed, see builder.signing
+)
+
+
+model_flags = sa.Table(
+    "model_flags",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("archived", sa.Boolean, nullable=False, server_default=sa.false()),  # hidden from pages, file kept
+    sa.Column("is_default", sa.Boolean, nullable=False, server_default=sa.false()),  # listed and opened first
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+model_uploads = sa.Table(
+    "model_uploads",
+    metadata,
+    sa.Column("file", sa.String(300), primary_key=True),  # sanitised file name to write into MODEL_DIR
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("uploaded_at", sa.Float, nullable=False),
+    sa.Column("uploaded_by", sa.String(320), nullable=False, server_default=""),
 )
 
 

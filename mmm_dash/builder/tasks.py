@@ -137,11 +137,15 @@ class Housekeeping:
     def run_once(self, now: float | None = None) -> None:
         from mmm_dash.builder.keys import meridian_version
         from mmm_dash.builder.manifest import sync_manifest
+        from mmm_dash.builder.model_admin import deliver_uploads
 
         book = self.catalog.book
         now = book.clock() if now is None else now
         book.builder_seen(self.owner)
-        if now - self._scanned_at >= MANIFEST_SCAN_SECONDS:
+        delivered = deliver_uploads(book.engine, self.catalog.model_dir)
+        if delivered:
+            log.info("Wrote uploaded model files into MODEL_DIR: %s", ", ".join(delivered))
+        if delivered or now - self._scanned_at >= MANIFEST_SCAN_SECONDS:
             changes = sync_manifest(book.engine, self.catalog.files, meridian_version())
             if any(changes.values()):
                 log.info("Model manifest updated: %s", changes)

@@ -39,16 +39,18 @@ def time_limited(step: BuildStep, seconds: int) -> BuildStep:
 
 def catalog_for(settings: Settings, *, worker: bool = False, step: BuildStep | None = None) -> ModelCatalog:
     """The catalog of a web process (`worker=False`) or of a build worker, as the settings say."""
+    from mmm_dash.builder.model_admin import ModelFlags
+    from mmm_dash.builder.tables import engine_for
+
     step = step or step_named(settings.BUILD_STEP)
+    engine = engine_for(settings.DATABASE_URL)
+    flags = ModelFlags(engine)
     if not settings.distributed:  # one machine: bundles and build state in CACHE_DIR, a local builder
         book = BuildBook(
             settings.CACHE_DIR, max_attempts=settings.BUILD_MAX_ATTEMPTS, lease_seconds=settings.BUILD_LEASE_SECONDS
         )
-        return ModelCatalog(settings.MODEL_DIR, settings.CACHE_DIR, step=step, book=book)
+        return ModelCatalog(settings.MODEL_DIR, settings.CACHE_DIR, step=step, book=book, flags=flags)
 
-    from mmm_dash.builder.tables import engine_for
-
-    engine = engine_for(settings.DATABASE_URL)
     store = None  # BUNDLE_STORE=diskcache: CACHE_DIR, for a worker on the web's own machine (development)
     if settings.BUNDLE_STORE == "postgres":
         from mmm_dash.builder.signing import signing_key
@@ -65,5 +67,5 @@ def catalog_for(settings: Settings, *, worker: bool = False, step: BuildStep | N
     files = None if worker else ManifestModels(engine, settings.MODEL_DIR)  # only workers read MODEL_DIR
     return ModelCatalog(
         settings.MODEL_DIR, settings.CACHE_DIR, step=step, book=book, files=files, store=store,
-        queue=CeleryQueue(settings, book),
+        queue=CeleryQueue(settings, book), flags=flags,
     )  # fmt: skip

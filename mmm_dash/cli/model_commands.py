@@ -157,4 +157,41 @@ def builder_command() -> None:
         lock.release()
 
 
-COMMANDS = [demo_model, precompute, inspect_model, builder_command]
+def _flagged_model(server, name: str):
+    catalog = server.extensions["mmm_dash"].models
+    if catalog.entry(name) is None:
+        fail(f"no model named {name!r}; `python -m mmm_dash models` lists them.")
+    return catalog
+
+
+@click.command("archive-model")
+@click.argument("name")
+@click.option("--undo", is_flag=True, help="Show the model on pages again.")
+def archive_model(name: str, undo: bool) -> None:
+    """Hide model NAME from every page without deleting its file (as /admin/models does)."""
+    with server_context() as server:
+        _flagged_model(server, name).flags.set_archived(name, not undo)
+    click.echo(f"{name} is {'shown again' if undo else 'archived'}.")
+
+
+@click.command("default-model")
+@click.argument("name")
+def default_model(name: str) -> None:
+    """Make model NAME the one pages open first."""
+    with server_context() as server:
+        _flagged_model(server, name).flags.set_default(name)
+    click.echo(f"{name} is the default model.")
+
+
+@click.command("rebuild-model")
+@click.argument("name")
+def rebuild_model(name: str) -> None:
+    """Drop NAME's bundle and recorded failure and ask the builder (or a worker) to build it again.
+
+    `precompute --force` does the same in the foreground, in this process."""
+    with server_context() as server:
+        state = _flagged_model(server, name).rebuild(name)
+    click.echo(f"{name}: {state.status}. {state.message}".strip())
+
+
+COMMANDS = [demo_model, precompute, inspect_model, builder_command, archive_model, default_model, rebuild_model]

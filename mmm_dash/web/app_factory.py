@@ -104,6 +104,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     from mmm_dash.web.auth.routes import bp as auth_bp
     from mmm_dash.web.dashboard.shell import register_shell
     from mmm_dash.web.exports import bp as export_bp
+    from mmm_dash.web.model_admin import bp as model_admin_bp
     from mmm_dash.web.scenarios.routes import bp as scenario_bp
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -115,6 +116,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.register_blueprint(health.bp)
     server.register_blueprint(export_bp)
     server.register_blueprint(scenario_bp)
+    server.register_blueprint(model_admin_bp)
 
     app = dash.Dash(
         "mmm_dash",

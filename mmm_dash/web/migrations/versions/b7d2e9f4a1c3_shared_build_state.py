@@ -1,11 +1,12 @@
-"""shared build state, model manifest and bundle store (team deployments)
+"""shared build state, model manifest, bundle store, model flags and uploads
 
 Revision ID: b7d2e9f4a1c3
 Revises: a3f1c2d4e5b6
 Create Date: 2026-11-25 13:30:00.000000
 
 Tables of mmm_dash.builder.tables: build requests and leases, live workers, the model manifest and
-signed bundles. A one-machine install leaves them empty.
+signed bundles, used by team deployments (a one-machine install leaves them empty); model flags
+(archived, default) and uploads waiting for a worker.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -57,9 +58,26 @@ def upgrade():
     sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint('key')
     )
+    op.create_table('model_flags',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('archived', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
+    op.create_table('model_uploads',
+    sa.Column('file', sa.String(length=300), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_at', sa.Float(), nullable=False),
+    sa.Column('uploaded_by', sa.String(length=320), server_default='', nullable=False),
+    sa.PrimaryKeyConstraint('file')
+    )
 
 
 def downgrade():
+    op.drop_table('model_uploads')
+    op.drop_table('model_flags')
     op.drop_table('bundle_blobs')
     op.drop_table('model_manifest')
     op.drop_table('build_workers')

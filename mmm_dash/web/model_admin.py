@@ -1,0 +1,166 @@
+"""`/admin/models`: the admin's model list (status, file, size, sha256, Meridian version, build time,
+message) with rebuild, archive, default and upload. Server-rendered forms with CSRF tokens; every
+route checks the role itself (permissions.MANAGE_MODELS), whatever the navbar shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Blueprint, abort, current_app, flash, get_flashed_messages, redirect, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
+
+from mmm_dash.builder.keys import meridian_version
+from mmm_dash.builder.model_admin import MAX_UPLOAD_BYTES, UploadRefused, queue_upload, upload_name, write_atomically
+from mmm_dash.web.permissions import Action, may
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("model_admin", __name__, url_prefix="/admin/models")
+
+
+def _catalog():
+    return current_app.extensions["mmm_dash"].models
+
+
+def _audit(action: str, obj: str, outcome: str = "ok", detail: str = "") -> None:
+    """Record in the audit trail when the app has one (the audit module arrives with roles and sharing)."""
+    try:
+        from mmm_dash.web import audit
+    except ImportError:
+        log.info("model admin: %s %s by %s (%s) %s", action, obj, current_user.email, outcome, detail)
+        return
+    audit.record(action, object=obj, outcome=outcome, detail=detail)
+
+
+@bp.before_request
+def _admins_only():
+    if not may(Action.MANAGE_MODELS):
+        abort(403)
+    if request.endpoint == "model_admin.upload":  # this route only; the app's limit is 1 MB
+        request.max_content_length = MAX_UPLOAD_BYTES + 64 * 1024
+    if request.method == "POST":
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError as exc:
+            raise CSRFError(str(exc)) from None
+
+
+def _when(stamp) -> str:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if stamp else ""
+
+
+def model_rows() -> list[dict]:
+    """One row per model file, archived ones included."""
+    catalog = _catalog()
+    archived, default = catalog.archived(), catalog.default_name()
+    history = {}
+    if hasattr(catalog.book, "history"):  # the shared build book keeps finished builds
+        history = {row["key"]: row for row in catalog.book.history()}
+    rows = []
+    for entry in catalog.all_entries():
+        key = catalog.key(entry)
+        state = catalog.state(entry.name)
+        record = catalog.book.record(key)
+        past = history.get(key, {})
+        built_seconds = state.bundle.timings.get("build_seconds") if state.bundle is not None else None
+        rows.append(
+            {
+                "name": entry.name,
+                "file": entry.path.name,
+                "size_mb": entry.size / 1e6,
+                "sha256": catalog.sha256(entry),
+                "meridian": key.split(":")[1] if ":" in key else meridian_version(),
+                "status": str(state.status),
+                "progress": state.progress,
+                "message": state.message,
+                "attempts": (record.attempts if record else past.get("attempts")) or "",
+                "built_at": _when(past.get("built_at")),
+                "build_seconds": built_seconds,
+                "archived": entry.name in archived,
+                "default": entry.name == default,
+            }
+        )
+    return rows
+
+
+@bp.get("")
+def index():
+    messages = get_flashed_messages(with_categories=True)
+    return render_template(
+        "model_admin.html",
+        rows=model_rows(),
+        messages=messages,
+        max_upload_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+        team=_catalog().queue is not None,
+        csrf_token=generate_csrf,
+    )
+
+
+def _named(name: str):
+    entry = _catalog().entry(name)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.post("/<name>/rebuild")
+def rebuild(name: str):
+    _named(name)
+    state = _catalog().rebuild(name)
+    _audit("model.rebuild", name, detail=str(state.status))
+    flash(f"{name}: rebuild requested ({state.status}).", "info")
+    return redirect("/admin/models")
+
+
+@bp.post("/<name>/archive")
+def archive(name: str):
+    _named(name)
+    archive = request.form.get("archived", "1") == "1"
+    _catalog().flags.set_archived(name, archive)
+    _audit("model.archive" if archive else "model.unarchive", name)
+    flash(f"{name} is {'archived: hidden from pages, file kept' if archive else 'shown again'}.", "info")
+    return redirect("/admin/models")
+
+
+@bp.post("/<name>/default")
+def make_default(name: str):
+    _named(name)
+    _catalog().flags.set_default(name)
+    _audit("model.default", name)
+    flash(f"{name} is now the default model: pages open it first.", "info")
+    return redirect("/admin/models")
+
+
+@bp.post("/upload")
+def upload():
+    file = request.files.get("model_file")
+    replace = request.form.get("replace") == "1"
+    catalog = _catalog()
+    try:
+        if file is None or not file.filename:
+            raise UploadRefused("Choose a model file to upload.")
+        name = upload_name(file.filename)
+        data = file.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise UploadRefused(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        if not data:
+            raise UploadRefused("The file is empty.")
+        if catalog.queue is not None:  # team deployment: a worker writes it into its MODEL_DIR
+            known = {e.path.name for e in catalog.all_entries()}
+            queue_upload(catalog.book.engine, name, data, current_user.email, replace, known)
+            message = f"Uploaded {name}; a worker adds it to the model list within a few seconds and analyses it."
+        else:
+            write_atomically(catalog.model_dir, name, data, replace=replace)
+            stem = name.rsplit(".", 1)[0]
+            catalog.request_build(stem)
+            message = f"Uploaded {name}; its analysis has started."
+    except UploadRefused as exc:
+        _audit("model.upload", getattr(file, "filename", "") or "", outcome="refused", detail=str(exc))
+        flash(str(exc), "danger")
+        return redirect("/admin/models")
+    _audit("model.upload", name, detail=f"{len(data)} bytes")
+    flash(message, "success")
+    return redirect("/admin/models")
