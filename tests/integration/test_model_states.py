@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 
 import dash
 import plotly
@@ -67,9 +68,12 @@ def test_exports_of_a_model_still_building_are_503_and_start_its_analysis(mixed_
     client = mixed_app.server.test_client()
     login(client, "analyst@example.com", "correct-horse")
     models = mixed_app.server.extensions["mmm_dash"].models
-    assert models.state("pending").status is BundleStatus.MISSING
-    response = client.get("/export/metrics.json?model=pending")
+    # Content of its own: CACHE_DIR is shared by the session, so a file seen before could be requested already.
+    (models.model_dir / "fresh.pkl").write_bytes(DEMO_MODEL.read_bytes() + uuid.uuid4().bytes)
+    assert models.state("fresh").status is BundleStatus.MISSING
+    response = client.get("/export/metrics.json?model=fresh")
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert "being analysed" in response.get_json()["error"]
-    assert models.state("pending").status is BundleStatus.QUEUED  # the download asked for the analysis
+    assert models.state("fresh").status is BundleStatus.QUEUED  # the download asked for the analysis
+    models.book.forget(models.key(models.entry("fresh")))
     assert client.get("/export/metrics.json?model=broken").status_code == 422
