@@ -160,7 +160,9 @@ def test_proxy_config_balances_the_web_service_and_sets_the_forwarded_headers():
     # Overwritten by this single trusted hop, so a client cannot choose the address the limits count.
     assert headers["X-Forwarded-For"] == "$remote_addr"
     assert headers["X-Forwarded-Proto"] == "$scheme"
-    assert headers["X-Forwarded-Host"] == "$host" and headers["Host"] == "$host"
+    # With its port: the app's Origin check compares host:port ($host would drop the port, and every POST
+    # through the published :8050 would be refused as cross-site).
+    assert headers["X-Forwarded-Host"] == "$http_host" and headers["Host"] == "$http_host"
     assert SERVICES["web"]["environment"]["TRUSTED_PROXY_COUNT"] == 1
     for name in ("worker", "init"):
         assert "TRUSTED_PROXY_COUNT" not in SERVICES[name]["environment"]
