@@ -155,6 +155,8 @@ def test_proxy_config_balances_the_web_service_and_sets_the_forwarded_headers():
     upstream = re.search(r"upstream\s+(\w+)\s*\{([^}]*)\}", conf)
     assert upstream and re.search(r"server\s+web:8050\b", upstream.group(2))
     assert "resolve" in upstream.group(2) and re.search(r"^\s*resolver\s+127\.0\.0\.11\b", conf, re.M)
+    version = re.fullmatch(r"nginx:(\d+)\.(\d+)(?:\.\d+)?-alpine", SERVICES["proxy"]["image"])
+    assert version and tuple(map(int, version.groups())) >= (1, 27), "upstream `resolve` needs nginx 1.27.3+"
     assert re.search(rf"proxy_pass\s+http://{upstream.group(1)}\s*;", conf)
     headers = dict(re.findall(r"proxy_set_header\s+(\S+)\s+(\S+);", conf))
     # Overwritten by this single trusted hop, so a client cannot choose the address the limits count.
@@ -187,6 +189,7 @@ def test_depends_on_conditions():
         assert needs["db"]["condition"] == "service_healthy", name
         assert needs["redis"]["condition"] == "service_healthy", name
     assert SERVICES["init"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert SERVICES["init"]["depends_on"]["redis"]["condition"] == "service_healthy"
     assert SERVICES["adminer"]["depends_on"]["db"]["condition"] == "service_healthy"
 
 
