@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +72,22 @@ def login(client, email, password, next_path=None):
     if next_path:
         data["next"] = next_path
     return client.post("/login", data=data)
+
+
+@contextlib.contextmanager
+def silent_port():
+    """A loopback port that accepts connections and never answers (a hung server, unlike a closed port,
+    which refuses at once): what a client's timeouts are for. Yields the port number."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)  # the kernel completes handshakes; nothing ever reads or writes
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -10,15 +10,25 @@ simultaneous guesses cannot all slip past a check made after the fact. Three cou
   attempts are let through one at a time with a growing delay, so guessing from many addresses
   slows to a crawl while the owner, whose browser carries a signed "known device" cookie from an
   earlier sign-in, is never locked out by a stranger.
+
+When the shared storage (Redis) does not answer, the counters move to this process's memory for the
+length of the outage rather than failing the sign-in: limits then hold per worker process instead of
+across them (looser by the number of workers, but still limits), and Redis is tried again every few
+seconds, so an outage neither locks everyone out nor makes every sign-in wait on a dead server.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import threading
+import time
 
 from flask import Request, Response, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage
 
 from mmm_dash.web.extensions import limiter
 
@@ -29,6 +39,9 @@ MAX_DELAY = 300  # seconds between attempts at an account past its ceiling
 DEVICE_COOKIE = "mmm_device"
 DEVICE_MAX_AGE = 90 * 24 * 3600
 DEVICE_ACCOUNTS = 5  # accounts remembered per browser
+RETRY_SECONDS = 5.0  # while the shared storage is down, how often one request tries it again
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +55,89 @@ def account_key(email: str) -> str:
     return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()[:24]
 
 
+class Counters:
+    """The limiter's storage, or in-process counters while it does not answer (see the module doc)."""
+
+    def __init__(self, retry_seconds: float = RETRY_SECONDS, clock=time.monotonic):
+        self.retry_seconds = retry_seconds
+        self.clock = clock
+        self._fallback: MemoryStorage | None = None
+        self._lock = threading.Lock()
+        self._shared: Storage | None = None
+        self._down_since: float | None = None  # clock() when the outage was noticed
+        self._next_try = 0.0
+
+    @property
+    def fallback(self) -> MemoryStorage:
+        """Made on first use: MemoryStorage starts a timer thread, which most processes never need."""
+        with self._lock:
+            if self._fallback is None:
+                self._fallback = MemoryStorage()
+            return self._fallback
+
+    @property
+    def degraded(self) -> bool:
+        return self._down_since is not None
+
+    def _call(self, operation: str, *args):
+        shared = limiter.storage
+        with self._lock:
+            if shared is not self._shared:  # another app's init_app swapped the storage: start afresh
+                self._shared, self._down_since, self._next_try = shared, None, 0.0
+            in_outage = self._down_since is not None
+            probe = not in_outage or self.clock() >= self._next_try
+            if probe and in_outage:
+                self._next_try = self.clock() + self.retry_seconds  # one request probes, the rest go on
+        if probe:
+            try:
+                result = getattr(shared, operation)(*args)
+            except (StorageError, *_as_tuple(shared.base_exceptions)) as exc:
+                self._went_down(exc)
+            else:
+                if in_outage:
+                    self._came_back()
+                return result
+        return getattr(self.fallback, operation)(*args)
+
+    def _went_down(self, exc: Exception) -> None:
+        with self._lock:
+            first = self._down_since is None
+            if first:
+                self._down_since = self.clock()
+            self._next_try = self.clock() + self.retry_seconds
+        if first:  # once per outage, not once per sign-in
+            log.warning(
+                "Sign-in counters: the rate-limit storage does not answer (%s); counting in this process's "
+                "memory until it does (retried every %.0f s).",
+                exc,
+                self.retry_seconds,
+            )
+
+    def _came_back(self) -> None:
+        with self._lock:
+            since, self._down_since = self._down_since, None
+        if since is not None:
+            log.warning("Sign-in counters: the rate-limit storage answers again after %.0f s.", self.clock() - since)
+
+    def incr(self, key: str, expiry: int) -> int:
+        return self._call("incr", key, expiry)
+
+    def get(self, key: str) -> int:
+        return self._call("get", key)
+
+    def clear(self, key: str) -> None:
+        self._call("clear", key)
+
+
+def _as_tuple(exceptions) -> tuple:
+    return exceptions if isinstance(exceptions, tuple) else (exceptions,)
+
+
+counters = Counters()
+
+
 def _count(name: str, window: int) -> int:
-    return limiter.storage.incr(f"mmm-login/{name}", window)
+    return counters.incr(f"mmm-login/{name}", window)
 
 
 def admit(email: str, client: str, known_device: bool) -> Verdict:
@@ -55,7 +149,7 @@ def admit(email: str, client: str, known_device: bool) -> Verdict:
     if known_device:
         return Verdict(True)
     ceiling, window = ACCOUNT_CEILING
-    tried = limiter.storage.get(f"mmm-login/account/{account}")
+    tried = counters.get(f"mmm-login/account/{account}")
     if tried >= ceiling:
         delay = min(2 ** (tried - ceiling), MAX_DELAY)
         if _count(f"slot/{account}", delay) > 1:  # someone already used this slot
@@ -66,7 +160,7 @@ def admit(email: str, client: str, known_device: bool) -> Verdict:
 
 def succeeded(email: str, client: str) -> None:
     """A correct password: the pair's budget is the owner's own, so it starts afresh."""
-    limiter.storage.clear(f"mmm-login/pair/{account_key(email)}/{client}")
+    counters.clear(f"mmm-login/pair/{account_key(email)}/{client}")
 
 
 def _serializer() -> URLSafeTimedSerializer:
