@@ -87,12 +87,22 @@ model_uploads = sa.Table(
 
 
 _engines: list[sa.Engine] = []
+CONNECT_TIMEOUT_SECONDS = 3
+
+
+def engine_options(url: str) -> dict:
+    """pool_pre_ping: a restarted database costs one reconnect, not an error page; a connect timeout:
+    a database that is down answers "not ready" in seconds instead of hanging a request."""
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return options
 
 
 @functools.cache
 def engine_for(url: str) -> sa.Engine:
     """One small pool per database per process: workers and replicas multiply connections."""
-    options: dict = {"pool_pre_ping": True}
+    options = engine_options(url)
     if not url.startswith("sqlite"):
         options.update(pool_size=2, max_overflow=4, pool_recycle=1800)
     engine = sa.create_engine(url, **options)

@@ -8,6 +8,7 @@ import logging
 import dash
 import flask
 
+from mmm_dash.builder.tables import engine_options
 from mmm_dash.config import Settings, load_settings
 from mmm_dash.web.extensions import db, limiter, login_manager, migrate
 from mmm_dash.web.resources import ASSETS, MIGRATIONS, PAGES, TEMPLATES, package_dir
@@ -32,8 +33,7 @@ def _configure_server(server: flask.Flask, settings: Settings) -> None:
     server.config.update(
         SECRET_KEY=settings.SECRET_KEY,
         SQLALCHEMY_DATABASE_URI=settings.DATABASE_URL,
-        # pool_pre_ping: a restarted database server costs one reconnect, not an error page.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(settings.DATABASE_URL),
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.SESSION_MINUTES),
         SESSION_REFRESH_EACH_REQUEST=True,
         SESSION_COOKIE_HTTPONLY=True,
