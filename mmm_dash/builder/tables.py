@@ -10,6 +10,7 @@ Plain SQLAlchemy Core: the builder runs in workers that have no Flask app.
 from __future__ import annotations
 
 import functools
+import os
 
 import sqlalchemy as sa
 
@@ -63,10 +64,27 @@ bundle_blobs = sa.Table(
 )
 
 
+_engines: list[sa.Engine] = []
+
+
 @functools.cache
 def engine_for(url: str) -> sa.Engine:
     """One small pool per database per process: workers and replicas multiply connections."""
     options: dict = {"pool_pre_ping": True}
     if not url.startswith("sqlite"):
         options.update(pool_size=2, max_overflow=4, pool_recycle=1800)
-    return sa.create_engine(url, **options)
+    engine = sa.create_engine(url, **options)
+    _engines.append(engine)
+    return engine
+
+
+def _leave_parent_connections() -> None:
+    """In a forked child (each build of Celery's prefork pool), start with empty pools: a pooled
+    connection inherited from the worker's main process is the same socket its housekeeping thread
+    keeps using, and two processes talking on one socket corrupt each other's queries.
+    `close=False` leaves those sockets open for the parent (SQLAlchemy's advice for forks)."""
+    for engine in _engines:
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_leave_parent_connections)
