@@ -7,12 +7,19 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import DEMO_MODEL, TEST_CACHE, create_user, login, make_app, reset_dash_globals
+from tests.helpers import (
+    DEMO_MODEL,
+    TEST_CACHE,
+    create_user,
+    fresh_postgres_database,
+    login,
+    make_app,
+    reset_dash_globals,
+)
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -74,17 +81,8 @@ def postgres_admin_url():
 @pytest.fixture()
 def postgres_database(postgres_admin_url):
     """A fresh, empty database on the server, dropped afterwards."""
-    import sqlalchemy as sa
-
-    name = f"mmm_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(postgres_admin_url).set(database=name)
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database(postgres_admin_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
