@@ -76,7 +76,7 @@ def navbar():
                             navbar=True,
                             className="me-auto",
                         ),
-                        html.Div(user_bits, className="d-flex align-items-center"),
+                        html.Div(user_bits, className="d-flex align-items-center flex-shrink-0"),
                     ],
                     id="nav-collapse",
                     navbar=True,
