@@ -111,3 +111,70 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def callback_body(app, function: str, values: dict, changed: list[str]) -> dict:
+    """The body Dash's renderer posts for the callback whose function's "module.qualname" ends with
+    `function`: inputs and state in the callback's order, valued from `values` (keyed by component
+    id, or by the `type` of a pattern-matching id, whose value is then the list of every match's)."""
+    import json
+
+    from mmm_dash.web.permissions import callback_name
+
+    key, spec = next((k, s) for k, s in app.callback_map.items() if (callback_name(s) or "").endswith(function))
+
+    def dependency(item: dict):
+        component, prop = item["id"], item["property"]
+        if component.startswith("{"):
+            kind = json.loads(component)["type"]
+            return [
+                {"id": {"type": kind, "index": i}, "property": prop, "value": v} for i, v in enumerate(values[kind])
+            ]
+        return {"id": component, "property": prop, "value": values.get(component)}
+
+    def output(component: str, prop: str):
+        if component.startswith("{"):
+            kind = json.loads(component)["type"]
+            return [{"id": {"type": kind, "index": i}, "property": prop} for i in range(len(values[kind]))]
+        return {"id": component, "property": prop}
+
+    outputs = [part.split("@")[0].rsplit(".", 1) for part in key.strip(".").split("...")]
+    return {
+        "output": key,
+        "outputs": [output(component, prop) for component, prop in outputs],
+        "inputs": [dependency(i) for i in spec["inputs"]],
+        "state": [dependency(s) for s in spec["state"]],
+        "changedPropIds": changed,
+    }
+
+
+def post_callback(client, body: dict):
+    """POST a callback body the way the browser does (JSON, same origin)."""
+    import json
+
+    return client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Origin": "http://localhost"},
+    )
+
+
+def save_scenario_body(app, bundle, name: str = "Plan A", delete: bool = False, selected=None) -> dict:
+    """The scenario page's save (or delete) callback at the historical spend of the demo's whole range."""
+    hist = bundle.period("all").curves.historical_spend.tolist()
+    values = {
+        "sc-save": None if delete else 1,
+        "sc-delete": 1 if delete else None,
+        "sc-name": name,
+        "sc-saved": selected,
+        "sc-spend": hist,
+        "sc-view": {"model": "demo_mmm", "period": "all"},
+        "sc-mode": "fixed",
+        "sc-budget": round(sum(hist)),
+        "sc-target": 1.0,
+        "sc-lower": [70] * len(hist),
+        "sc-upper": [130] * len(hist),
+    }
+    trigger = "sc-delete.n_clicks" if delete else "sc-save.n_clicks"
+    return callback_body(app, "scenarios.save_or_delete", values, [trigger])

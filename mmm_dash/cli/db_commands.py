@@ -111,30 +111,43 @@ def seed_users() -> None:
 def create_user(email: str, role: str, password: str) -> None:
     """Create an account with EMAIL and ROLE (the password is asked for; the password policy applies).
     This is how accounts are made when REGISTRATION is invite or closed."""
+    from mmm_dash.web import audit
     from mmm_dash.web.auth import accounts
 
     with server_context():
         try:
             user = accounts.create_user(email, password, role)
         except accounts.AccountError as exc:
+            audit.record(audit.ACCOUNT_CREATE, email, audit.FAILED, str(exc))
             fail(str(exc))
         except OperationalError as exc:
             fail(_describe_db_error(exc))
+        audit.record(audit.ACCOUNT_CREATE, user.email, detail=f"role {user.role}; password set by an operator")
         click.echo(f"created {user.email} ({user.role})")
 
 
-def _change_account(change, *args) -> None:
+def _change_account(action: str, change, email: str, *args) -> None:
+    """Apply `change` to the account, audit it (done or refused) and say what happened."""
+    from mmm_dash.web import audit
     from mmm_dash.web.auth import accounts
 
     with server_context():
         try:
-            user = change(*args)
+            before = accounts.find_user(email)
+            before_role = before.role if before else ""
+            user = change(email, *args)
         except accounts.AccountError as exc:
+            outcome = audit.DENIED if isinstance(exc, accounts.LastAdmin) else audit.FAILED
+            audit.record(action, email, outcome, str(exc))
             fail(str(exc))
         except OperationalError as exc:
             fail(_describe_db_error(exc))
-        click.echo(f"updated {user.email} ({user.role}, {'active' if user.active else 'deactivated'}); "
-                   "its existing sessions have ended")
+        detail = f"{before_role} -> {user.role}" if action == audit.ACCOUNT_ROLE else ""
+        audit.record(action, user.email, detail=detail)
+        click.echo(
+            f"updated {user.email} ({user.role}, {'active' if user.active else 'deactivated'}); "
+            "its existing sessions have ended"
+        )
 
 
 @click.command("set-password")
@@ -142,29 +155,72 @@ def _change_account(change, *args) -> None:
 @click.password_option(prompt="New password")
 def set_password(email: str, password: str) -> None:
     """Change EMAIL's password (policy applies); signs the account out everywhere."""
+    from mmm_dash.web import audit
     from mmm_dash.web.auth import accounts
 
-    _change_account(accounts.set_password, email, password)
+    _change_account(audit.ACCOUNT_PASSWORD_RESET, accounts.set_password, email, password)
 
 
 @click.command("set-role")
 @click.argument("email")
 @click.argument("role", type=click.Choice(ROLES))
 def set_role(email: str, role: str) -> None:
-    """Change EMAIL's role; signs the account out everywhere so the new role applies at once."""
+    """Change EMAIL's role; signs the account out everywhere so the new role applies at once.
+    The last active admin cannot be demoted."""
+    from mmm_dash.web import audit
     from mmm_dash.web.auth import accounts
 
-    _change_account(accounts.set_role, email, role)
+    _change_account(audit.ACCOUNT_ROLE, accounts.set_role, email, role)
 
 
 @click.command("deactivate-user")
 @click.argument("email")
 @click.option("--reactivate", is_flag=True, help="Allow the account to sign in again.")
 def deactivate_user(email: str, reactivate: bool) -> None:
-    """Stop EMAIL from signing in and end its sessions (or, with --reactivate, allow it again)."""
+    """Stop EMAIL from signing in and end its sessions (or, with --reactivate, allow it again).
+    The last active admin cannot be deactivated."""
+    from mmm_dash.web import audit
     from mmm_dash.web.auth import accounts
 
-    _change_account(accounts.set_active, email, reactivate)
+    action = audit.ACCOUNT_REACTIVATE if reactivate else audit.ACCOUNT_DEACTIVATE
+    _change_account(action, accounts.set_active, email, reactivate)
 
 
-COMMANDS = [init_db, reset_db, check_db, seed_users, create_user, set_password, set_role, deactivate_user]
+@click.command("reactivate-user")
+@click.argument("email")
+def reactivate_user(email: str) -> None:
+    """Allow a deactivated EMAIL to sign in again."""
+    from mmm_dash.web import audit
+    from mmm_dash.web.auth import accounts
+
+    _change_account(audit.ACCOUNT_REACTIVATE, accounts.set_active, email, True)
+
+
+@click.command("list-users")
+def list_users() -> None:
+    """Every account: email, role, active or not, last sign-in."""
+    from mmm_dash.web.auth import accounts
+
+    with server_context():
+        try:
+            users = accounts.list_users()
+        except OperationalError as exc:
+            fail(_describe_db_error(exc))
+        for user in users:
+            last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
+            state = "active" if user.active else "deactivated"
+            click.echo(f"{user.email}\t{user.role}\t{state}\tlast sign-in {last}")
+
+
+COMMANDS = [
+    init_db,
+    reset_db,
+    check_db,
+    seed_users,
+    create_user,
+    set_password,
+    set_role,
+    deactivate_user,
+    reactivate_user,
+    list_users,
+]

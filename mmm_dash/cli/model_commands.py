@@ -169,8 +169,11 @@ def _flagged_model(server, name: str):
 @click.option("--undo", is_flag=True, help="Show the model on pages again.")
 def archive_model(name: str, undo: bool) -> None:
     """Hide model NAME from every page without deleting its file (as /admin/models does)."""
+    from mmm_dash.web import audit
+
     with server_context() as server:
         _flagged_model(server, name).flags.set_archived(name, not undo)
+        audit.record(audit.MODEL_UNARCHIVE if undo else audit.MODEL_ARCHIVE, name)
     click.echo(f"{name} is {'shown again' if undo else 'archived'}.")
 
 
@@ -178,8 +181,11 @@ def archive_model(name: str, undo: bool) -> None:
 @click.argument("name")
 def default_model(name: str) -> None:
     """Make model NAME the one pages open first."""
+    from mmm_dash.web import audit
+
     with server_context() as server:
         _flagged_model(server, name).flags.set_default(name)
+        audit.record(audit.MODEL_DEFAULT, name)
     click.echo(f"{name} is the default model.")
 
 
@@ -189,8 +195,11 @@ def rebuild_model(name: str) -> None:
     """Drop NAME's bundle and recorded failure and ask the builder (or a worker) to build it again.
 
     `precompute --force` does the same in the foreground, in this process."""
+    from mmm_dash.web import audit
+
     with server_context() as server:
         state = _flagged_model(server, name).rebuild(name)
+        audit.record(audit.MODEL_REBUILD, name, detail=str(state.status))
     click.echo(f"{name}: {state.status}. {state.message}".strip())
 
 

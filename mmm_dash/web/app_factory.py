@@ -101,6 +101,7 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
 def create_app(overrides: dict | None = None) -> dash.Dash:
     """Build the whole app; `overrides` (setting names as keys) win over the environment."""
     from mmm_dash.web import errors, guard, hardening, health, request_log
+    from mmm_dash.web.admin import bp as admin_bp
     from mmm_dash.web.auth.routes import bp as auth_bp
     from mmm_dash.web.dashboard.shell import register_shell
     from mmm_dash.web.exports import bp as export_bp
@@ -116,6 +117,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.register_blueprint(health.bp)
     server.register_blueprint(export_bp)
     server.register_blueprint(scenario_bp)
+    server.register_blueprint(admin_bp)
     server.register_blueprint(model_admin_bp)
 
     app = dash.Dash(
@@ -130,7 +132,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     )
     register_shell(app)
     prefix = app.config.routes_pathname_prefix
-    guard.init_app(server, page_endpoints=frozenset({prefix, prefix + "<path:path>"}))
+    guard.init_app(server, page_endpoints=frozenset({prefix, prefix + "<path:path>"}), callbacks=app.callback_map)
     hardening.init_app(app)
     if settings.BACKGROUND_BUNDLES and not settings.distributed:  # a team deployment builds on Celery workers
         from mmm_dash.builder.service import BackgroundBuilder

@@ -1,12 +1,16 @@
-"""Every download response in one place: file name, MIME type, and headers that keep a file out of
-shared caches (`Cache-Control: no-store`) and stop browsers from guessing its type (`nosniff`)."""
+"""Every download response in one place: file name, MIME type, headers that keep a file out of
+shared caches (`Cache-Control: no-store`) and stop browsers from guessing its type (`nosniff`), and
+the audit event saying who downloaded what."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 
-from flask import Response
+from flask import Response, request
+
+from mmm_dash.web import audit
 
 MIME = {
     "json": "application/json",
@@ -32,9 +36,11 @@ def scenario_filename(model: str, period: str, name: str, ext: str) -> str:
     return "mmm-scenario-" + "-".join(safe_filename_part(p) for p in (model, period, name)) + f".{ext}"
 
 
-def attachment(body: str, filename: str) -> Response:
-    """`body` as a download named `filename`, typed by its extension, never cached or sniffed."""
+def attachment(body: str | Iterable[str], filename: str) -> Response:
+    """`body` (text, or an iterable of text to stream) as a download named `filename`, typed by its
+    extension, never cached or sniffed; recorded in the audit trail."""
     ext = filename.rsplit(".", 1)[-1]
+    audit.record(audit.DOWNLOAD, filename, detail=request.full_path.rstrip("?"))
     return Response(
         body,
         mimetype=MIME[ext].split(";")[0],

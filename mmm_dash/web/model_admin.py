@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Blueprint, abort, current_app, flash, get_flashed_messages, redirect, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
 from mmm_dash.builder.keys import meridian_version
 from mmm_dash.builder.model_admin import MAX_UPLOAD_BYTES, UploadRefused, queue_upload, upload_name, write_atomically
+from mmm_dash.web import audit
 from mmm_dash.web.permissions import Action, may
 
 log = logging.getLogger(__name__)
@@ -26,12 +27,6 @@ def _catalog():
 
 
 def _audit(action: str, obj: str, outcome: str = "ok", detail: str = "") -> None:
-    """Record in the audit trail when the app has one (the audit module arrives with roles and sharing)."""
-    try:
-        from mmm_dash.web import audit
-    except ImportError:
-        log.info("model admin: %s %s by %s (%s) %s", action, obj, current_user.email, outcome, detail)
-        return
     audit.record(action, object=obj, outcome=outcome, detail=detail)
 
 
@@ -88,11 +83,10 @@ def model_rows() -> list[dict]:
 
 @bp.get("")
 def index():
-    messages = get_flashed_messages(with_categories=True)
     return render_template(
         "model_admin.html",
+        section="models",
         rows=model_rows(),
-        messages=messages,
         max_upload_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
         team=_catalog().queue is not None,
         csrf_token=generate_csrf,
@@ -110,7 +104,7 @@ def _named(name: str):
 def rebuild(name: str):
     _named(name)
     state = _catalog().rebuild(name)
-    _audit("model.rebuild", name, detail=str(state.status))
+    _audit(audit.MODEL_REBUILD, name, detail=str(state.status))
     flash(f"{name}: rebuild requested ({state.status}).", "info")
     return redirect("/admin/models")
 
@@ -120,7 +114,7 @@ def archive(name: str):
     _named(name)
     archive = request.form.get("archived", "1") == "1"
     _catalog().flags.set_archived(name, archive)
-    _audit("model.archive" if archive else "model.unarchive", name)
+    _audit(audit.MODEL_ARCHIVE if archive else audit.MODEL_UNARCHIVE, name)
     flash(f"{name} is {'archived: hidden from pages, file kept' if archive else 'shown again'}.", "info")
     return redirect("/admin/models")
 
@@ -129,7 +123,7 @@ def archive(name: str):
 def make_default(name: str):
     _named(name)
     _catalog().flags.set_default(name)
-    _audit("model.default", name)
+    _audit(audit.MODEL_DEFAULT, name)
     flash(f"{name} is now the default model: pages open it first.", "info")
     return redirect("/admin/models")
 
@@ -158,9 +152,9 @@ def upload():
             catalog.request_build(stem)
             message = f"Uploaded {name}; its analysis has started."
     except UploadRefused as exc:
-        _audit("model.upload", getattr(file, "filename", "") or "", outcome="refused", detail=str(exc))
+        _audit(audit.MODEL_UPLOAD, getattr(file, "filename", "") or "", outcome=audit.DENIED, detail=str(exc))
         flash(str(exc), "danger")
         return redirect("/admin/models")
-    _audit("model.upload", name, detail=f"{len(data)} bytes")
+    _audit(audit.MODEL_UPLOAD, name, detail=f"{len(data)} bytes")
     flash(message, "success")
     return redirect("/admin/models")

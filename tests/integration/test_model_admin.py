@@ -154,3 +154,23 @@ def test_the_same_operations_from_the_command_line(admin_app, monkeypatch):
     result = runner.invoke(cli, ["rebuild-model", "second"])
     assert result.exit_code == 0 and "queued" in result.output
     assert runner.invoke(cli, ["default-model", "nope"]).exit_code == 1
+
+
+def test_model_operations_are_in_the_audit_trail(admin_app, admin):
+    from mmm_dash.web import audit
+
+    token = _token(admin)
+    admin.post("/admin/models/second/archive", data={"csrf_token": token, "archived": "1"})
+    admin.post("/admin/models/demo_mmm/default", data={"csrf_token": token})
+    from io import BytesIO
+
+    admin.post(
+        "/admin/models/upload",
+        data={"csrf_token": token, "model_file": (BytesIO(b"\x80evil"), "x.pkl")},
+        content_type="multipart/form-data",
+    )
+    with admin_app.server.app_context():
+        events = [(e.action, e.object, e.outcome, e.user_email) for e in audit.AuditEvent.query.all()]
+    assert (audit.MODEL_ARCHIVE, "second", audit.OK, "admin@example.com") in events
+    assert (audit.MODEL_DEFAULT, "demo_mmm", audit.OK, "admin@example.com") in events
+    assert (audit.MODEL_UPLOAD, "x.pkl", audit.DENIED, "admin@example.com") in events

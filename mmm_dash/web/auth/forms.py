@@ -35,6 +35,22 @@ class RegisterForm(FlaskForm):
     )
 
 
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=f"Passwords need at least {MIN_PASSWORD} characters."),
+            Length(max=MAX_PASSWORD, message=f"Passwords are at most {MAX_PASSWORD} characters."),
+        ],
+        description=f"At least {MIN_PASSWORD} characters, and not one of the commonly used passwords.",
+    )
+    confirm = PasswordField(
+        "Confirm new password", validators=[DataRequired(), EqualTo("password", message="Passwords do not match.")]
+    )
+
+
 def first_error(form: FlaskForm) -> str:
     """One sentence for the user: the CSRF problem first, else the first field error."""
     if "csrf_token" in form.errors:

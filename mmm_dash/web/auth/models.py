@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Integer, String, event, inspect
+from sqlalchemy import Boolean, DateTime, Integer, String, event, false, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mmm_dash.web.auth.roles import ROLES, Role
@@ -34,6 +34,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # Part of the id in the session cookie: bumping it makes every issued cookie name a stale id.
     session_generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # Set when an admin set or generated the password: the user must choose their own at next sign-in.
+    password_change_required: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -11,8 +11,9 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
+from mmm_dash.web import audit
 from mmm_dash.web.auth import accounts, throttle
-from mmm_dash.web.auth.forms import LoginForm, RegisterForm, first_error
+from mmm_dash.web.auth.forms import ChangePasswordForm, LoginForm, RegisterForm, first_error
 from mmm_dash.web.extensions import limiter
 
 bp = Blueprint("auth", __name__)
@@ -81,15 +82,20 @@ def login():
     email, client = form.email.data, get_remote_address()
     verdict = throttle.admit(email, client, throttle.is_known_device(request, email))
     if not verdict.allowed:
+        audit.record(audit.SIGN_IN, outcome=audit.DENIED, detail="too many attempts", user=email)
         error = TOO_MANY_ATTEMPTS.format(wait=_wait_words(verdict.retry_after))
         response = current_app.make_response((render_template("login.html", error=error, **page), 429))
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
     user = accounts.authenticate(email, form.password.data)
     if user is None:
+        audit.record(audit.SIGN_IN, outcome=audit.FAILED, detail="wrong email or password", user=email)
         return render_template("login.html", error=BAD_CREDENTIALS, **page), FAILED_LOGIN
     throttle.succeeded(email, client)
     _start_session(user)
+    audit.record(audit.SIGN_IN, user=user)
+    if user.password_change_required:  # an admin set this password: the user chooses their own first
+        next_path = url_for("auth.change_password", next=next_path)
     response = redirect(next_path)
     throttle.remember_device(request, response, user.email)
     return response
@@ -106,10 +112,16 @@ def register():
         return render_template("register.html", form=form)
     if not form.validate_on_submit():
         return render_template("register.html", form=form, error=first_error(form)), 400
+    typed = form.email.data
     try:
-        accounts.register(form.email.data, form.password.data)
+        user = accounts.register(typed, form.password.data)
     except accounts.AccountError as exc:
+        audit.record(audit.REGISTER, typed, audit.FAILED, str(exc), user=typed)
         return render_template("register.html", form=form, error=str(exc)), 400
+    if user is None:
+        audit.record(audit.REGISTER, typed, audit.FAILED, "the address already has an account", user=typed)
+    else:
+        audit.record(audit.REGISTER, user.email, user=user)
     # The same answer whether or not the address already had an account: no enumeration.
     return redirect(url_for("auth.login", registered=1))
 
@@ -122,9 +134,32 @@ def logout():
     except ValidationError as exc:  # missing, expired or forged: a cross-site form cannot sign you out
         raise CSRFError(str(exc)) from None
     if current_user.is_authenticated:
+        audit.record(audit.SIGN_OUT)
         accounts.end_sessions(current_user._get_current_object())
     logout_user()
     session.clear()
     response = redirect(url_for("auth.login"))
     response.delete_cookie(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
     return response
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    """The signed-in user's own password: required after an admin set or reset it (the guard sends
+    such a user here first), open to everyone otherwise. Other sessions of the account end."""
+    form = ChangePasswordForm()
+    next_path = safe_next(request.values.get("next"))
+    page = {"form": form, "next": next_path, "required": current_user.password_change_required}
+    if request.method == "GET":
+        return render_template("password.html", **page)
+    if not form.validate_on_submit():
+        return render_template("password.html", error=first_error(form), **page), 400
+    user = current_user._get_current_object()
+    try:
+        accounts.change_own_password(user, form.current.data, form.password.data)
+    except accounts.AccountError as exc:
+        audit.record(audit.PASSWORD_CHANGE, user.email, audit.FAILED, str(exc))
+        return render_template("password.html", error=str(exc), **page), 400
+    audit.record(audit.PASSWORD_CHANGE, user.email)
+    _start_session(user)  # the change moved the session generation on: this browser stays signed in
+    return redirect(next_path)

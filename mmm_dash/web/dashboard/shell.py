@@ -12,6 +12,7 @@ from flask_wtf.csrf import generate_csrf
 
 from mmm_dash.core.status import BundleStatus
 from mmm_dash.web.dashboard.links import EXPORTS, export_href, parse_search, view_query
+from mmm_dash.web.permissions import Action, may
 
 
 def _nav_id(path: str) -> str:
@@ -31,6 +32,11 @@ def navbar():
         user_bits = [
             html.Span(user.email, className="text-light small me-2", id="nav-user-email"),
             dbc.Badge(user.role, color="light", text_color="dark", className="me-3", id="nav-user-role"),
+            *(
+                [html.A("Admin", href="/admin/accounts", className="btn btn-outline-light btn-sm me-2", id="nav-admin")]
+                if may(Action.MANAGE_ACCOUNTS)
+                else []
+            ),
             html.Form(
                 [
                     dcc.Input(type="hidden", name="csrf_token", value=generate_csrf(), id="logout-csrf"),
@@ -70,7 +76,7 @@ def navbar():
                             navbar=True,
                             className="me-auto",
                         ),
-                        html.Div(user_bits, className="d-flex align-items-center"),
+                        html.Div(user_bits, className="d-flex align-items-center flex-shrink-0"),
                     ],
                     id="nav-collapse",
                     navbar=True,

@@ -27,9 +27,11 @@ from mmm_dash.core.planner import (
     SpendUnit,
 )
 from mmm_dash.core.scenario import OptimizerMode, ScenarioError
+from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.memo import cached
+from mmm_dash.web.permissions import Action, PermissionDenied, may, require
 from mmm_dash.web.scenarios import service
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · mmm-dash", order=4)
@@ -163,7 +165,7 @@ def controls(view: View):
                         dbc.Button("Save", id="sc-save", color="success", size="sm"),
                     ],
                     size="sm",
-                    className="mb-2",
+                    className="mb-2" if may(Action.SAVE_SCENARIO) else "d-none",  # the callback checks again
                 ),
                 dbc.Row(
                     [
@@ -173,7 +175,12 @@ def controls(view: View):
                         dbc.Col(
                             [
                                 dbc.Button(
-                                    "Delete", id="sc-delete", color="danger", outline=True, size="sm", className="me-1"
+                                    "Delete",
+                                    id="sc-delete",
+                                    color="danger",
+                                    outline=True,
+                                    size="sm",
+                                    className="me-1" if may(Action.DELETE_SCENARIO) else "d-none",
                                 ),
                                 dbc.Button(
                                     "CSV",
@@ -527,6 +534,11 @@ def _failure(exc: ScenarioError):
 def save_or_delete(save, delete, name, selected, spend, view, settings):
     """Save the scenario under `name`, or delete the selected one; the message says which happened."""
     model_name, period = _view_keys(view)
+    try:  # the guard checked the least role of both already; this names the one asked for
+        require(Action.DELETE_SCENARIO if ctx.triggered_id == "sc-delete" else Action.SAVE_SCENARIO)
+    except PermissionDenied as exc:
+        audit.record(audit.PERMISSION, "callback save_or_delete", audit.DENIED, str(exc))
+        return dash.no_update, dash.no_update, _failure(exc)
     if ctx.triggered_id == "sc-delete":
         if selected is None:
             return dash.no_update, dash.no_update, "Pick a saved scenario to delete."
@@ -536,6 +548,7 @@ def save_or_delete(save, delete, name, selected, spend, view, settings):
             return dash.no_update, dash.no_update, _failure(exc)
         if not deleted:
             return dash.no_update, dash.no_update, _failure(ScenarioError("No such saved scenario."))
+        audit.record(audit.SCENARIO_DELETE, f"scenario {selected} ({model_name})")
         return saved_options(model_name), None, "Deleted."
     try:
         _bundle, model = service.model_period(model_name, period)
@@ -543,6 +556,7 @@ def save_or_delete(save, delete, name, selected, spend, view, settings):
         saved = service.save_scenario(current_user.id, name, model_name, period, payload.to_dict())
     except ScenarioError as exc:
         return dash.no_update, dash.no_update, _failure(exc)
+    audit.record(audit.SCENARIO_SAVE, f"scenario {saved.id} “{saved.name}” ({model_name}, {period})")
     return saved_options(model_name), saved.id, f"Saved “{saved.name}”."
 
 
