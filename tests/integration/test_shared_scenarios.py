@@ -429,3 +429,28 @@ def test_compare_callback_updates_the_result_and_the_url(people):
     assert "Pick 2 to 4" in json.dumps(pick([str(a)])["cmp-result"])
     assert "at most 4" in json.dumps(pick(["historical", str(a), str(b), "1", "2"])["cmp-result"])
     assert "Pick 2 to 4" in json.dumps(pick("not a list")["cmp-result"])
+
+
+def test_the_buttons_follow_the_role_and_a_changed_model_is_shown(people):
+    from mmm_dash.web.extensions import db
+    from mmm_dash.web.scenarios.models import SavedScenario
+
+    scenario_id = _save(people, OWNER[0], "Old plan")
+    _service(people, "set_shared", _user_id(people, OWNER[0]), scenario_id, True)
+    with people.server.app_context():
+        db.session.get(SavedScenario, scenario_id).model_sha256 = "e" * 64
+        db.session.commit()
+    info = describe_callback(people, _client(people, VIEWER), scenario_id)
+    text = json.dumps(info["sc-saved-info"])
+    assert "read-only for you." in text and "Copy to edit" not in text
+    assert "made on an earlier version of this model file" in text
+    assert info["sc-copy"]["disabled"] is True and info["sc-share"]["disabled"] is True
+    assert describe_callback(people, _client(people, OTHER), scenario_id)["sc-copy"]["disabled"] is False
+    doc = _client(people, OTHER).get(
+        f"/scenarios/compare.json?model=demo_mmm&period=all&compare=historical,{scenario_id}"
+    )
+    assert len(doc.json["notes"]) == 1 and "earlier version" in doc.json["notes"][0]
+    page = _render(
+        people, OTHER, "/compare-scenarios", model="demo_mmm", period="all", compare=f"{scenario_id},historical"
+    )
+    assert "cmp-version-0" in page and "model changed since" in page

@@ -42,7 +42,7 @@ from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, pa
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.dashboard.links import view_query
 from mmm_dash.web.memo import cached
-from mmm_dash.web.permissions import Action, PermissionDenied, require
+from mmm_dash.web.permissions import Action, PermissionDenied, may, require
 from mmm_dash.web.scenarios import events, service
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · mmm-dash", order=4)
@@ -629,17 +629,26 @@ def _describe(scenario) -> tuple:
     if scenario is None:
         return None, True, True, True
     own = scenario.user_id == current_user.id
+    # Hints only: the share callback checks the role on the server whatever the buttons say.
+    may_share, may_copy = may(Action.SHARE_SCENARIO), may(Action.SAVE_SCENARIO)
     if own:
         status = (
             "Shared with everyone signed in (read-only for them)." if scenario.shared else "Private: only you see it."
         )
     else:
-        status = f"Shared by {scenario.owner.email}: read-only for you; “Copy to edit” makes your own copy."
+        status = f"Shared by {scenario.owner.email}: read-only for you" + (
+            "; “Copy to edit” makes your own copy." if may_copy else "."
+        )
     note = service.version_note(scenario)
     info = [html.Span(status, id="sc-saved-status")]
     if note:
         info.append(html.Div(note, className="text-warning-emphasis mt-1", id="sc-saved-version"))
-    return info, not own or scenario.shared, not own or not scenario.shared, False
+    return (
+        info,
+        not (own and may_share) or scenario.shared,
+        not (own and may_share) or not scenario.shared,
+        not may_copy,
+    )
 
 
 @callback(
