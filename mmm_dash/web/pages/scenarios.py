@@ -694,18 +694,18 @@ def share_or_copy(share, unshare, copy, selected, view, rev):
     action = ctx.triggered_id
     if action not in ("sc-share", "sc-unshare", "sc-copy"):
         raise dash.exceptions.PreventUpdate
-    event = {"sc-share": "scenario.share", "sc-unshare": "scenario.unshare", "sc-copy": "scenario.copy"}[action]
+    event = {"sc-share": events.SHARE, "sc-unshare": events.UNSHARE, "sc-copy": events.COPY}[action]
     scenario_id = selected if isinstance(selected, int) and not isinstance(selected, bool) else None
     try:
         require(Action.SAVE_SCENARIO if action == "sc-copy" else Action.SHARE_SCENARIO)
         scenario_id = _scenario_id(selected)
         if action == "sc-copy":
             copied = service.copy_scenario(current_user.id, scenario_id)
-            events.record(event, scenario_id)
+            events.record(event, scenario_id, detail=f"copy {copied.id}")
             return saved_options(model_name), copied.id, f"Copied to “{copied.name}”: yours to edit.", rev
         service.set_shared(current_user.id, scenario_id, action == "sc-share")
     except PermissionDenied as exc:
-        events.record(event, scenario_id, outcome="denied")
+        events.record(event, scenario_id, outcome=events.DENIED, detail=str(exc))
         return dash.no_update, dash.no_update, _failure(ScenarioError(str(exc))), dash.no_update
     except ScenarioError as exc:
         return dash.no_update, dash.no_update, _failure(exc), dash.no_update
