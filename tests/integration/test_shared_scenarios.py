@@ -205,7 +205,7 @@ def _post(client, body):
     )
 
 
-def share_callback(app, client, trigger, selected):
+def share_callback(app, client, trigger, selected, refused=False):
     key = _key(app, "sc-saved-rev.data")
     outputs = [
         {"id": part.split(".")[0], "property": part.split(".")[1].split("@")[0]} for part in key.strip(".").split("...")
@@ -226,6 +226,9 @@ def share_callback(app, client, trigger, selected):
         "changedPropIds": [f"{trigger}.n_clicks"],
     }
     response = _post(client, body)
+    if refused and response.status_code == 403:
+        # The permission guard (once merged) refuses the whole callback before it runs.
+        return {"sc-saved-msg": response.json}
     assert response.status_code == 200, response.data[:300]
     return response.json["response"]
 
@@ -275,7 +278,8 @@ def test_owner_shares_and_unshares_through_the_page(people):
 
 
 def test_a_viewer_cannot_share_or_copy(people):
-    """The role is checked on the server: a viewer posting the share callback by hand is refused."""
+    """The role is checked on the server: a viewer posting the share callback by hand is refused, by
+    the callback's own `require` (a message on the page) or by the permission guard in front (403)."""
     from mmm_dash.web.extensions import db
     from mmm_dash.web.scenarios.models import SavedScenario
 
@@ -294,7 +298,7 @@ def test_a_viewer_cannot_share_or_copy(people):
         viewer_plan_id = viewer_plan.id
     viewer = _client(people, VIEWER)
     for trigger, selected in (("sc-share", viewer_plan_id), ("sc-copy", scenario_id)):
-        answer = share_callback(people, viewer, trigger, selected)
+        answer = share_callback(people, viewer, trigger, selected, refused=True)
         assert "needs the analyst role" in json.dumps(answer["sc-saved-msg"])
         assert "sc-saved-rev" not in answer  # nothing changed
     assert _row(people, viewer_plan_id)["shared"] is False
@@ -454,3 +458,23 @@ def test_the_buttons_follow_the_role_and_a_changed_model_is_shown(people):
         people, OTHER, "/compare-scenarios", model="demo_mmm", period="all", compare=f"{scenario_id},historical"
     )
     assert "cmp-version-0" in page and "model changed since" in page
+
+
+def test_share_unshare_and_copy_reach_the_audit_trail(people):
+    """Runs once the audit trail (mmm_dash.web.audit, issue 12's roles work) is merged."""
+    audit = pytest.importorskip("mmm_dash.web.audit")
+    from mmm_dash.web.extensions import db
+
+    scenario_id = _save(people, OWNER[0], "Plan")
+    owner, other = _client(people, OWNER), _client(people, OTHER)
+    share_callback(people, owner, "sc-share", scenario_id)
+    share_callback(people, other, "sc-copy", scenario_id)
+    share_callback(people, owner, "sc-unshare", scenario_id)
+    with people.server.app_context():
+        rows = db.session.query(audit.AuditEvent).filter(audit.AuditEvent.action.like("scenario-%")).all()
+        events = [(r.action, r.object, r.outcome, r.user_email) for r in rows if r.action != "scenario-save"]
+    assert events == [
+        ("scenario-share", f"scenario {scenario_id}", "ok", OWNER[0]),
+        ("scenario-copy", f"scenario {scenario_id}", "ok", OTHER[0]),
+        ("scenario-unshare", f"scenario {scenario_id}", "ok", OWNER[0]),
+    ]
