@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from mmm_dash.core.budget_search import DEFAULT_LADDER_STEPS, DEFAULT_SLICE, MAX_LADDER_STEPS
 from mmm_dash.core.bundle import DEFAULT_BOUND
 from mmm_dash.core.scenario import (
     MAX_MULTIPLIER,
@@ -137,6 +138,70 @@ def optimize(model: ScenarioModel, settings: PlannerSettings) -> np.ndarray:
     """The optimizer's allocation for `settings` (bounds checked before the scenario's boxes)."""
     lower, upper = settings.bounds(model.historical_spend)
     return model.optimize(settings.scenario(), lower, upper)
+
+
+# -- the ladder and goal seek boxes --------------------------------------------------------------
+MAX_SLICE_PCT = 50.0  # a ladder slice is at most half the starting budget
+DEFAULT_SLICE_PCT = DEFAULT_SLICE * 100
+
+
+@dataclasses.dataclass(frozen=True)
+class LadderSettings:
+    """The ladder box: slice size (% of the starting budget), most steps, and for models without
+    revenue an optional target cost per KPI (the ladder stops where a slice's KPI costs more)."""
+
+    slice_pct: float | None = DEFAULT_SLICE_PCT
+    max_steps: float | None = DEFAULT_LADDER_STEPS
+    cost_per_kpi: float | None = None
+
+    def __post_init__(self) -> None:
+        slice_pct = optional_number(self.slice_pct, "The slice must be a number (% of the budget).")
+        if slice_pct is None or not 0 < slice_pct <= MAX_SLICE_PCT:
+            raise ScenarioError(f"The slice must be more than 0% and at most {MAX_SLICE_PCT:.0f}% of the budget.")
+        steps = optional_number(self.max_steps, f"Steps must be a whole number from 1 to {MAX_LADDER_STEPS}.")
+        if steps is None or steps != int(steps) or not 1 <= steps <= MAX_LADDER_STEPS:
+            raise ScenarioError(f"Steps must be a whole number from 1 to {MAX_LADDER_STEPS}.")
+        cost = optional_number(self.cost_per_kpi, "The target cost per KPI must be a positive number.")
+        if cost is not None and cost <= 0:
+            raise ScenarioError("The target cost per KPI must be a positive number.")
+        object.__setattr__(self, "slice_pct", slice_pct)
+        object.__setattr__(self, "max_steps", int(steps))
+        object.__setattr__(self, "cost_per_kpi", cost)
+
+    @property
+    def slice_fraction(self) -> float:
+        return self.slice_pct / 100
+
+    def threshold(self, has_revenue: bool) -> float:
+        """Marginal return (outcome per unit of spend) below which the ladder stops: 1 for revenue;
+        for a KPI, 1 / target cost per KPI, or 0 without a target (only bounds and steps stop it)."""
+        if has_revenue:
+            return 1.0
+        return 1.0 / self.cost_per_kpi if self.cost_per_kpi else 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalSeekSettings:
+    """The goal seek box: a target outcome, and optionally the probability (in %) of reaching it."""
+
+    target: float | None
+    probability_pct: float | None = None
+
+    def __post_init__(self) -> None:
+        target = optional_number(self.target, "The target outcome must be a number.")
+        if target is None:
+            raise ScenarioError("Enter a target outcome.")
+        if target <= 0:
+            raise ScenarioError("The target outcome must be a positive number.")
+        pct = optional_number(self.probability_pct, "The probability must be a number (%).")
+        if pct is not None and not 1 <= pct <= 99.9:
+            raise ScenarioError("The probability must be from 1% to 99.9% (leave it empty for the expected outcome).")
+        object.__setattr__(self, "target", target)
+        object.__setattr__(self, "probability_pct", pct)
+
+    @property
+    def probability(self) -> float | None:
+        return None if self.probability_pct is None else self.probability_pct / 100
 
 
 # -- the planner's state machine: one event changes the scenario spend ----------------------------

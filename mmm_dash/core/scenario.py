@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
@@ -139,12 +139,24 @@ class ScenarioModel:
         """(C,) posterior-mean incremental outcome at `spend`."""
         return np.array([float(self._mean_curves[i](self._multiplier(i, s))) for i, s in enumerate(spend)])
 
+    def per_draw_outcome(self, spend: Sequence[float] | np.ndarray) -> np.ndarray:
+        """(S, C) incremental outcome of each posterior draw at `spend` (validated): what every interval,
+        probability and paired comparison is computed from, so two scenarios share the same draws."""
+        spend = self.validate_spend(spend)
+        return np.stack([self._draw_curves[i](self._multiplier(i, s)) for i, s in enumerate(spend)], axis=1)
+
+    def channel_draws(self, i: int, spend: np.ndarray) -> np.ndarray:
+        """(S, len(spend)) outcome of channel `i`'s draws at several spends (no validation: callers keep
+        spend within the curves' range)."""
+        hist = self.historical_spend[i]
+        spend = np.asarray(spend, dtype=float)
+        multipliers = np.zeros_like(spend) if hist <= 0 else np.clip(spend / hist, 0.0, MAX_MULTIPLIER)
+        return self._draw_curves[i](multipliers)
+
     def evaluate(self, spend: Sequence[float] | np.ndarray) -> ScenarioOutcome:
         """Outcome and ROI of `spend` per channel and in total, with credible intervals from the draws."""
         spend = self.validate_spend(spend)
-        per_draw = np.stack(
-            [self._draw_curves[i](self._multiplier(i, s)) for i, s in enumerate(spend)], axis=1
-        )  # (S, C)
+        per_draw = self.per_draw_outcome(spend)  # (S, C)
         lo_q, hi_q = (1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2
         with np.errstate(divide="ignore", invalid="ignore"):
             roi = np.where(spend > 0, per_draw / spend, np.nan)
@@ -192,7 +204,8 @@ class ScenarioModel:
             base = base * budget / base.sum()
         return base * (1 - bound), np.minimum(base * (1 + bound), self.historical_spend * MAX_MULTIPLIER)
 
-    def _check_bounds(self, lower, upper):
+    def check_bounds(self, lower, upper) -> tuple[np.ndarray, np.ndarray]:
+        """Per-channel lower and upper bounds as arrays, else a ScenarioError for the page."""
         n = len(self.channels)
         for bound in (lower, upper):
             if isinstance(bound, np.ndarray):
@@ -251,22 +264,38 @@ class ScenarioModel:
             d_lo, d_hi = self.default_bounds(budget)
             lower = d_lo if lower is None else lower
             upper = d_hi if upper is None else upper
-        lower, upper = self._check_bounds(lower, upper)
-        if budget < lower.sum() - 1e-6 * max(budget, 1):
-            raise ScenarioError(f"The budget {budget:,.0f} is below the sum of the lower bounds ({lower.sum():,.0f}).")
-        if budget > upper.sum() + 1e-6 * max(budget, 1):
-            raise ScenarioError(f"The budget {budget:,.0f} is above the sum of the upper bounds ({upper.sum():,.0f}).")
-        remaining = budget - lower.sum()
+        return self.fixed_budget_allocator(lower, upper)(budget)
+
+    def fixed_budget_allocator(self, lower: np.ndarray, upper: np.ndarray) -> Callable[[float], np.ndarray]:
+        """`optimize_fixed` for many budgets within the same bounds: the greedy order is computed once,
+        and each budget takes a prefix of it. So a larger budget's allocation is at least the smaller
+        one's in every channel (what goal seek's bisection relies on)."""
+        lower, upper = self.check_bounds(lower, upper)
         step = max((upper.sum() - lower.sum()) / STEPS, 1e-9)
-        rate, owners, sizes = self._greedy_order(lower, upper, step)
-        spend = lower.copy()
-        for r_i, size in zip(owners, sizes, strict=True):
-            if remaining <= 0:
-                break
-            take = min(size, remaining)
-            spend[r_i] += take
-            remaining -= take
-        return np.minimum(spend, upper)
+        _rate, owners, sizes = self._greedy_order(lower, upper, step)
+        filled = np.cumsum(sizes)  # spend above the lower bounds after each step
+
+        def allocate(budget: float) -> np.ndarray:
+            if not np.isfinite(budget) or budget < 0:
+                raise ScenarioError("The budget must be a non-negative number.")
+            if budget < lower.sum() - 1e-6 * max(budget, 1):
+                raise ScenarioError(
+                    f"The budget {budget:,.0f} is below the sum of the lower bounds ({lower.sum():,.0f})."
+                )
+            if budget > upper.sum() + 1e-6 * max(budget, 1):
+                raise ScenarioError(
+                    f"The budget {budget:,.0f} is above the sum of the upper bounds ({upper.sum():,.0f})."
+                )
+            remaining = budget - lower.sum()
+            spend = lower.copy()
+            whole = int(np.searchsorted(filled, remaining, side="right"))  # steps taken in full
+            np.add.at(spend, owners[:whole], sizes[:whole])
+            rest = remaining - (filled[whole - 1] if whole else 0.0)
+            if whole < len(sizes) and rest > 0:
+                spend[owners[whole]] += min(sizes[whole], rest)
+            return np.minimum(spend, upper)
+
+        return allocate
 
     def optimize_flexible(
         self, lower: np.ndarray, upper: np.ndarray, target_roi: float | None = None, target_mroi: float | None = None
@@ -278,7 +307,7 @@ class ScenarioModel:
         target = target_roi if target_roi is not None else target_mroi
         if not np.isfinite(target) or target <= 0:
             raise ScenarioError("The target must be a positive number.")
-        lower, upper = self._check_bounds(lower, upper)
+        lower, upper = self.check_bounds(lower, upper)
         step = max((upper.sum() - lower.sum()) / STEPS, 1e-9)
         rate, owners, sizes = self._greedy_order(lower, upper, step)
         base_outcome, base_spend = float(self.expected_outcome(lower).sum()), float(lower.sum())

@@ -57,6 +57,7 @@ ENDPOINTS: dict[str, Action] = {
     "auth.change_password": Action.READ,
     # downloads
     "exports.download": Action.READ,
+    "scenarios.compare_download": Action.READ,
     "scenarios.download": Action.READ,  # the owner's own scenario; the route checks ownership
     # admin area
     "admin.index": Action.MANAGE_ACCOUNTS,
@@ -90,7 +91,14 @@ CALLBACKS: dict[str, Action] = {
     "mmm_dash.web.pages.response_curves.pick_channel": Action.READ,
     "mmm_dash.web.pages.scenarios.update_spend": Action.READ,  # the planner and the optimizer
     "mmm_dash.web.pages.scenarios.show_results": Action.READ,
-    "mmm_dash.web.pages.scenarios.open_saved": Action.READ,  # opens the user's own scenario
+    "mmm_dash.web.pages.scenarios.open_saved": Action.READ,  # opens the user's own or a shared scenario
+    "mmm_dash.web.pages.scenarios.describe_saved": Action.READ,
+    "mmm_dash.web.pages.scenarios.run_ladder": Action.READ,
+    "mmm_dash.web.pages.scenarios.run_goal_seek": Action.READ,
+    "mmm_dash.web.pages.scenarios.apply_result": Action.READ,  # puts a ladder or goal-seek result in the planner
+    "mmm_dash.web.pages.compare.pick": Action.READ,
+    # shares, unshares or copies; the callback checks which one with `require`
+    "mmm_dash.web.pages.scenarios.share_or_copy": Action.SHARE_SCENARIO,
     # saves or deletes; the callback checks which one it was asked to do with `require`
     "mmm_dash.web.pages.scenarios.save_or_delete": Action.SAVE_SCENARIO,
 }

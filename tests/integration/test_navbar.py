@@ -18,6 +18,7 @@ def test_navbar_follows_the_page_registry(tmp_path):
         "ROI",
         "Response curves",
         "Scenarios",
+        "Compare",
         "Insights",
         "Diagnostics",
-    ]  # what users saw before the navbar was built from the registry
+    ]  # what users saw before the navbar was built from the registry, plus Compare (issue 12)

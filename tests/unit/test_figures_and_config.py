@@ -7,7 +7,10 @@ import plotly.graph_objects as go
 import pytest
 
 from mmm_dash.config import ConfigError, load_settings
-from mmm_dash.core.figures import charts, curves
+from mmm_dash.core.budget_search import budget_ladder
+from mmm_dash.core.comparison import compare_scenarios
+from mmm_dash.core.figures import charts, curves, planning
+from mmm_dash.core.scenario import ScenarioModel
 from tests.unit.synthetic import four_channel_case, make_bundle
 
 
@@ -42,6 +45,13 @@ def every_figure():
         "adstock_curve": curves.adstock_curve(bundle.adstock_decay, ch),
         "frequency_curve_none": curves.frequency_curve(analysis.optimal_frequency, ch, info.roi_label),
         "allocation_comparison": curves.allocation_comparison(analysis.curves.channels, hist, hist * 0.9),
+        "comparison_chart": planning.comparison_chart(
+            compare_scenarios(ScenarioModel(analysis.curves), [hist, hist * 1.1], ["now", "more"]), "revenue"
+        ),
+        "ladder_chart": planning.ladder_chart(budget_ladder(ScenarioModel(analysis.curves)), "revenue", "ROI"),
+        "ladder_chart_none": planning.ladder_chart(
+            budget_ladder(ScenarioModel(analysis.curves), threshold=1e6), "revenue", "ROI"
+        ),
     }
 
 

@@ -180,3 +180,55 @@ def test_payload_limit_fits_a_large_model():
     channels = tuple(f"Channel number {i:03d} with a long name" for i in range(100))
     payload = SavedPayload(channels, [123456.789] * 100, PlannerSettings.default(100, 1e9))
     assert len(json.dumps(payload.to_dict())) < MAX_PAYLOAD_BYTES / 2
+
+
+# -- the ladder and goal seek boxes ------------------------------------------------------------------
+def test_ladder_settings_and_their_threshold():
+    from mmm_dash.core.planner import LadderSettings
+
+    default = LadderSettings()
+    assert (default.slice_pct, default.max_steps, default.slice_fraction) == (5.0, 40, 0.05)
+    assert LadderSettings(10, 12.0).max_steps == 12
+    assert default.threshold(has_revenue=True) == 1.0  # a slice returning less than it costs
+    assert default.threshold(has_revenue=False) == 0.0  # KPI without a target: bounds and steps stop it
+    assert LadderSettings(cost_per_kpi=25.0).threshold(has_revenue=False) == pytest.approx(1 / 25)
+    assert LadderSettings(cost_per_kpi=25.0).threshold(has_revenue=True) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"slice_pct": None}, "more than 0%"),
+        ({"slice_pct": 0}, "more than 0%"),
+        ({"slice_pct": 51}, "at most 50%"),
+        ({"slice_pct": "5"}, "must be a number"),
+        ({"max_steps": 0}, "whole number"),
+        ({"max_steps": 3.5}, "whole number"),
+        ({"max_steps": 201}, "whole number"),
+        ({"max_steps": True}, "whole number"),
+        ({"cost_per_kpi": 0}, "positive"),
+        ({"cost_per_kpi": float("inf")}, "positive"),
+    ],
+)
+def test_ladder_settings_refuse_bad_boxes(kwargs, message):
+    from mmm_dash.core.planner import LadderSettings
+
+    with pytest.raises(ScenarioError, match=message):
+        LadderSettings(**kwargs)
+
+
+def test_goal_seek_settings():
+    from mmm_dash.core.planner import GoalSeekSettings
+
+    assert GoalSeekSettings(1e6).probability is None
+    assert GoalSeekSettings(1e6, 90).probability == pytest.approx(0.9)
+    for target, probability, message in (
+        (None, None, "Enter a target"),
+        (0, None, "positive"),
+        ("1e6", None, "must be a number"),
+        (1e6, 0.5, "from 1% to 99.9%"),
+        (1e6, 100, "from 1% to 99.9%"),
+        (1e6, "90", "must be a number"),
+    ):
+        with pytest.raises(ScenarioError, match=message):
+            GoalSeekSettings(target, probability)

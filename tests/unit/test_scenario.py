@@ -104,3 +104,28 @@ def test_interval_of_total_comes_from_draws_not_sums_of_intervals(model):
     summed_width = (outcome.outcome_ci_hi - outcome.outcome_ci_lo).sum()
     assert outcome.total_ci_hi - outcome.total_ci_lo < summed_width  # correlated draws, not added intervals
     assert outcome.total_ci_lo < outcome.total_mean < outcome.total_ci_hi
+
+
+def test_a_larger_budget_never_takes_spend_from_a_channel(model):
+    """Goal seek's bisection relies on this: with fixed bounds the allocations grow with the budget."""
+    lower, upper = np.zeros(3), model.historical_spend * 2
+    allocate = model.fixed_budget_allocator(lower, upper)
+    previous = allocate(0.0)
+    for budget in np.linspace(0, upper.sum(), 40)[1:]:
+        spend = allocate(budget)
+        assert spend.sum() == pytest.approx(budget, rel=1e-9)
+        assert np.all(spend >= previous - 1e-9)
+        assert spend == pytest.approx(model.optimize_fixed(budget, lower, upper))
+        previous = spend
+    with pytest.raises(ScenarioError, match="above the sum of the upper bounds"):
+        allocate(upper.sum() * 1.1)
+
+
+def test_per_draw_outcome_is_what_evaluate_summarises(model):
+    spend = model.historical_spend * np.array([1.2, 0.5, 1.9])
+    draws = model.per_draw_outcome(spend)
+    evaluated = model.evaluate(spend)
+    assert draws.shape == (200, 3)
+    assert draws.mean(axis=0) == pytest.approx(evaluated.outcome_mean)
+    assert np.quantile(draws.sum(axis=1), 0.95) == pytest.approx(evaluated.total_ci_hi)
+    assert model.channel_draws(1, np.array([spend[1]]))[:, 0] == pytest.approx(draws[:, 1])

@@ -10,13 +10,24 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from flask_login import current_user
 
 from mmm_dash.core import planner
+from mmm_dash.core.budget_search import (
+    MAX_LADDER_STEPS,
+    BudgetLadder,
+    GoalSeekResult,
+    LadderStop,
+    budget_ladder,
+    goal_seek,
+)
 from mmm_dash.core.figures.curves import allocation_comparison, response_curve, small_multiples
-from mmm_dash.core.formatting import CI, compact, interval, ratio
+from mmm_dash.core.figures.planning import ladder_chart
+from mmm_dash.core.formatting import CI, compact, interval, prob, ratio
 from mmm_dash.core.planner import (
     DEFAULT_LOWER_PCT,
     DEFAULT_UPPER_PCT,
     MODE_LABELS,
     SLIDER_MAX,
+    GoalSeekSettings,
+    LadderSettings,
     NumberEntered,
     OptimizeRequested,
     PlannerSettings,
@@ -30,9 +41,10 @@ from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.dashboard.links import view_query
 from mmm_dash.web.memo import cached
 from mmm_dash.web.permissions import Action, PermissionDenied, may, require
-from mmm_dash.web.scenarios import service
+from mmm_dash.web.scenarios import events, service
 
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · mmm-dash", order=4)
 
@@ -210,20 +222,51 @@ def controls(view: View):
                     className="g-2 align-items-center",
                 ),
                 html.Div(id="sc-saved-msg", className="small mt-2"),
+                sharing_controls(view),
             ]
         ),
         className="shadow-sm mb-3",
     )
 
 
+def sharing_controls(view: View):
+    """Share, make private and copy the opened scenario; what it is and whose (filled by a callback)."""
+    return html.Div(
+        [
+            html.Div(id="sc-saved-info", className="small text-secondary mt-2"),
+            html.Div(
+                [
+                    dbc.Button("Share", id="sc-share", size="sm", color="primary", outline=True, disabled=True),
+                    dbc.Button(
+                        "Make private", id="sc-unshare", size="sm", color="secondary", outline=True, disabled=True
+                    ),
+                    dbc.Button("Copy to edit", id="sc-copy", size="sm", color="secondary", outline=True, disabled=True),
+                    dcc.Link(
+                        "Compare scenarios →",
+                        href="/compare-scenarios" + view_query(view.model, view.period_key),
+                        id="sc-compare-link",
+                        className="small ms-auto",
+                    ),
+                ],
+                className="d-flex gap-1 align-items-center mt-2",
+            ),
+            dcc.Store(id="sc-saved-rev", data=0),
+        ]
+    )
+
+
 def saved_options(model: str) -> list[dict]:
-    """The signed-in user's saved scenarios of `model`, for the dropdown."""
+    """The signed-in user's saved scenarios of `model` and everyone's shared ones, for the dropdown."""
     if not current_user or not current_user.is_authenticated:
         return []
-    return [
-        {"label": f"{s.name} ({s.period}, {s.updated_at:%Y-%m-%d %H:%M})", "value": s.id}
-        for s in service.list_scenarios(current_user.id, model)
-    ]
+    return [scenario_option(s, current_user.id) for s in service.visible_scenarios(current_user.id, model)]
+
+
+def scenario_option(s, user_id: int) -> dict:
+    """A dropdown entry: name, period and date; shared ones are marked, others' with the owner's email."""
+    whose = "" if s.user_id == user_id else f" · {s.owner.email}"
+    shared = " · shared" if s.shared else ""
+    return {"label": f"{s.name} ({s.period}, {s.updated_at:%Y-%m-%d %H:%M}){shared}{whose}", "value": s.id}
 
 
 def content(view: View):
@@ -241,7 +284,7 @@ def content(view: View):
         html.Div(id="sc-error"),
         dbc.Row(
             [
-                dbc.Col(controls(view), lg=6),
+                dbc.Col([controls(view), ladder_card(view), goal_seek_card(view)], lg=6),
                 dbc.Col(
                     [
                         # per bundle and period, built once (the saved-scenario list is per user: not cached)
@@ -577,7 +620,7 @@ def open_saved(selected):
     if selected is None:
         return (*closed, dash.no_update)
     try:
-        scenario = service.get_scenario(current_user.id, _scenario_id(selected))
+        scenario = service.visible_scenario(current_user.id, _scenario_id(selected))
     except ScenarioError as exc:
         return (*closed, _failure(exc))
     if scenario is None:
@@ -591,3 +634,390 @@ def open_saved(selected):
         scenario.name,
         dash.no_update,
     )
+
+
+# -- sharing: share, make private, copy to edit --------------------------------------------------
+def _describe(scenario) -> tuple:
+    """(info, share disabled, unshare disabled, copy disabled) for the opened scenario."""
+    if scenario is None:
+        return None, True, True, True
+    own = scenario.user_id == current_user.id
+    # Hints only: the share callback checks the role on the server whatever the buttons say.
+    may_share, may_copy = may(Action.SHARE_SCENARIO), may(Action.SAVE_SCENARIO)
+    if own:
+        status = (
+            "Shared with everyone signed in (read-only for them)." if scenario.shared else "Private: only you see it."
+        )
+    else:
+        status = f"Shared by {scenario.owner.email}: read-only for you" + (
+            "; “Copy to edit” makes your own copy." if may_copy else "."
+        )
+    note = service.version_note(scenario)
+    info = [html.Span(status, id="sc-saved-status")]
+    if note:
+        info.append(html.Div(note, className="text-warning-emphasis mt-1", id="sc-saved-version"))
+    return (
+        info,
+        not (own and may_share) or scenario.shared,
+        not (own and may_share) or not scenario.shared,
+        not may_copy,
+    )
+
+
+@callback(
+    Output("sc-saved-info", "children"),
+    Output("sc-share", "disabled"),
+    Output("sc-unshare", "disabled"),
+    Output("sc-copy", "disabled"),
+    Input("sc-saved", "value"),
+    Input("sc-saved-rev", "data"),
+)
+def describe_saved(selected, _rev):
+    """Whose the opened scenario is, whether it is shared, whether its model file changed since."""
+    if selected is None:
+        return _describe(None)
+    try:
+        scenario = service.visible_scenario(current_user.id, _scenario_id(selected))
+    except ScenarioError:
+        scenario = None
+    return _describe(scenario)
+
+
+@callback(
+    Output("sc-saved", "options", allow_duplicate=True),
+    Output("sc-saved", "value", allow_duplicate=True),
+    Output("sc-saved-msg", "children", allow_duplicate=True),
+    Output("sc-saved-rev", "data"),
+    inputs={
+        "share": Input("sc-share", "n_clicks"),
+        "unshare": Input("sc-unshare", "n_clicks"),
+        "copy": Input("sc-copy", "n_clicks"),
+    },
+    state={
+        "selected": State("sc-saved", "value"),
+        "view": State("sc-view", "data"),
+        "rev": State("sc-saved-rev", "data"),
+    },
+    prevent_initial_call=True,
+)
+def share_or_copy(share, unshare, copy, selected, view, rev):
+    """Share or unshare the user's own scenario (analysts and up), or copy a readable one to edit."""
+    model_name, _period = _view_keys(view)
+    rev = (rev if isinstance(rev, int) else 0) + 1
+    action = ctx.triggered_id
+    if action not in ("sc-share", "sc-unshare", "sc-copy"):
+        raise dash.exceptions.PreventUpdate
+    event = {"sc-share": events.SHARE, "sc-unshare": events.UNSHARE, "sc-copy": events.COPY}[action]
+    scenario_id = selected if isinstance(selected, int) and not isinstance(selected, bool) else None
+    try:
+        require(Action.SAVE_SCENARIO if action == "sc-copy" else Action.SHARE_SCENARIO)
+        scenario_id = _scenario_id(selected)
+        if action == "sc-copy":
+            copied = service.copy_scenario(current_user.id, scenario_id)
+            events.record(event, scenario_id, detail=f"copy {copied.id}")
+            return saved_options(model_name), copied.id, f"Copied to “{copied.name}”: yours to edit.", rev
+        service.set_shared(current_user.id, scenario_id, action == "sc-share")
+    except PermissionDenied as exc:
+        events.record(event, scenario_id, outcome=events.DENIED, detail=str(exc))
+        return dash.no_update, dash.no_update, _failure(ScenarioError(str(exc))), dash.no_update
+    except ScenarioError as exc:
+        return dash.no_update, dash.no_update, _failure(exc), dash.no_update
+    events.record(event, scenario_id)
+    message = "Shared with everyone signed in." if action == "sc-share" else "Private again."
+    return saved_options(model_name), dash.no_update, message, rev
+
+
+# -- incremental budget ladder and goal seek -----------------------------------------------------
+def ladder_card(view: View):
+    """Where each next slice of budget would go from the scenario, until returns fall below the threshold."""
+    info = view.info
+    # Revenue models stop where a slice returns less than it costs; only a KPI needs a target cost.
+    kpi_box = dbc.Col(
+        [
+            dbc.Label(f"Target cost per {info.kpi_name}", html_for="sc-ladder-cost", className="small"),
+            dbc.Input(id="sc-ladder-cost", type="number", min=0, size="sm", placeholder="none"),
+        ],
+        md=4,
+        style={"display": "none"} if info.has_revenue else None,
+    )
+    stop_rule = (
+        "until a slice returns less than it costs (marginal ROI below 1)"
+        if info.has_revenue
+        else f"until a slice's {info.kpi_name} costs more than the target (without one: until the bounds or the steps)"
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div("Incremental budget ladder", className="fw-semibold"),
+                html.Div(
+                    f"From the scenario's spend, each step puts the next slice on the channel whose slice returns "
+                    f"most (mean over the posterior draws), within the optimizer's upper bounds, {stop_rule}.",
+                    className="small text-secondary mb-2",
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label("Slice (% of budget)", html_for="sc-ladder-slice", className="small"),
+                                dbc.Input(
+                                    id="sc-ladder-slice",
+                                    type="number",
+                                    value=planner.DEFAULT_SLICE_PCT,
+                                    min=0.1,
+                                    max=planner.MAX_SLICE_PCT,
+                                    step=0.5,
+                                    size="sm",
+                                ),
+                            ],
+                            md=4,
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("Most steps", html_for="sc-ladder-steps", className="small"),
+                                dbc.Input(
+                                    id="sc-ladder-steps",
+                                    type="number",
+                                    value=40,
+                                    min=1,
+                                    max=MAX_LADDER_STEPS,
+                                    step=1,
+                                    size="sm",
+                                ),
+                            ],
+                            md=4,
+                        ),
+                        kpi_box,
+                    ],
+                    className="g-2 mb-2",
+                ),
+                html.Div(
+                    [
+                        dbc.Button("Build ladder", id="sc-ladder-run", color="primary", size="sm"),
+                        dbc.Button(
+                            "Use the ladder's spend",
+                            id="sc-ladder-apply",
+                            color="secondary",
+                            outline=True,
+                            size="sm",
+                            disabled=True,
+                        ),
+                    ],
+                    className="d-flex gap-1",
+                ),
+                dcc.Store(id="sc-ladder-spend"),
+                dcc.Loading(html.Div(id="sc-ladder-result", className="mt-2"), type="dot"),
+            ]
+        ),
+        className="shadow-sm mb-3",
+        id="sc-ladder-card",
+    )
+
+
+def goal_seek_card(view: View):
+    """The smallest budget whose expected outcome (or whose outcome with a probability) reaches a target."""
+    label = view.info.outcome_label
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.Div("Goal seek", className="fw-semibold"),
+                html.Div(
+                    f"The smallest total budget, allocated by the optimizer within its bounds, whose incremental "
+                    f"{label} reaches the target: in expectation, or with the probability you give.",
+                    className="small text-secondary mb-2",
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label(f"Target incremental {label}", html_for="sc-goal-target", className="small"),
+                                dbc.Input(id="sc-goal-target", type="number", min=0, size="sm"),
+                            ],
+                            md=6,
+                        ),
+                        dbc.Col(
+                            [
+                                dbc.Label("With probability (%)", html_for="sc-goal-prob", className="small"),
+                                dbc.Input(
+                                    id="sc-goal-prob",
+                                    type="number",
+                                    min=1,
+                                    max=99.9,
+                                    step=1,
+                                    size="sm",
+                                    placeholder="expected",
+                                ),
+                            ],
+                            md=6,
+                        ),
+                    ],
+                    className="g-2 mb-2",
+                ),
+                html.Div(
+                    [
+                        dbc.Button("Find budget", id="sc-goal-run", color="primary", size="sm"),
+                        dbc.Button(
+                            "Use this allocation",
+                            id="sc-goal-apply",
+                            color="secondary",
+                            outline=True,
+                            size="sm",
+                            disabled=True,
+                        ),
+                    ],
+                    className="d-flex gap-1",
+                ),
+                dcc.Store(id="sc-goal-spend"),
+                dcc.Loading(html.Div(id="sc-goal-result", className="mt-2"), type="dot"),
+            ]
+        ),
+        className="shadow-sm mb-3",
+        id="sc-goal-card",
+    )
+
+
+def _ladder_stop(ladder: BudgetLadder, info) -> str:
+    if ladder.stop is LadderStop.BELOW_THRESHOLD:
+        channel, marginal = ladder.next_best
+        return (
+            f"Stopped: the best next slice ({channel}) returns {ratio(marginal.mean)} per unit "
+            f"({CI} {interval(marginal.ci_lo, marginal.ci_hi)}), below {ladder.threshold:.3g}."
+        )
+    if ladder.stop is LadderStop.AT_BOUNDS:
+        return "Stopped: every channel is at the optimizer's upper bound."
+    return f"Stopped after {len(ladder.steps)} steps (the most asked for)."
+
+
+def ladder_view(ladder: BudgetLadder, info):
+    rows = [
+        html.Tr(
+            [
+                html.Td(s.step),
+                html.Td(s.channel),
+                html.Td(compact(s.slice)),
+                html.Td(f"{ratio(s.marginal.mean)} ({interval(s.marginal.ci_lo, s.marginal.ci_hi)})"),
+                html.Td(compact(s.budget)),
+                html.Td(f"{compact(s.outcome.mean)} ({interval(s.outcome.ci_lo, s.outcome.ci_hi, compact)})"),
+            ]
+        )
+        for s in ladder.steps
+    ]
+    head = html.Thead(
+        html.Tr(
+            [html.Th(h) for h in ("Step", "Channel", "Slice", f"Marginal return ({CI})", "Budget", f"Outcome ({CI})")]
+        )
+    )
+    start = (
+        f"Start: budget {compact(ladder.start_budget)}, incremental {info.outcome_label} "
+        f"{compact(ladder.start_outcome.mean)}; slice {compact(ladder.slice_size)}."
+    )
+    return [
+        html.Div(start, className="small"),
+        html.Div(_ladder_stop(ladder, info), className="small mb-2", id="sc-ladder-stop"),
+        dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-2", id="sc-ladder-table")
+        if rows
+        else None,
+        graph("sc-ladder-chart", ladder_chart(ladder, info.outcome_label, f"Marginal {info.roi_label}")),
+    ]
+
+
+@callback(
+    Output("sc-ladder-result", "children"),
+    Output("sc-ladder-spend", "data"),
+    Output("sc-ladder-apply", "disabled"),
+    Input("sc-ladder-run", "n_clicks"),
+    State("sc-view", "data"),
+    State("sc-spend", "data"),
+    State("sc-ladder-slice", "value"),
+    State("sc-ladder-steps", "value"),
+    State("sc-ladder-cost", "value"),
+    State({"type": "sc-lower", "index": ALL}, "value"),
+    State({"type": "sc-upper", "index": ALL}, "value"),
+    prevent_initial_call=True,
+)
+def run_ladder(_n, view, spend, slice_pct, steps, cost, lower, upper):
+    """The ladder from the scenario's spend within the optimizer box's upper bounds."""
+    try:
+        bundle, model = service.model_period(*_view_keys(view))
+        settings = LadderSettings(slice_pct, steps, cost)
+        bounds = PlannerSettings(lower_pct=lower, upper_pct=upper).bounds(model.historical_spend)
+        ladder = budget_ladder(
+            model,
+            model.validate_spend(spend),
+            slice_fraction=settings.slice_fraction,
+            threshold=settings.threshold(bundle.info.has_revenue),
+            upper=bounds[1],
+            max_steps=settings.max_steps,
+        )
+    except ScenarioError as exc:
+        return _message(exc), None, True
+    return ladder_view(ladder, bundle.info), ladder.final_spend.tolist(), not ladder.steps
+
+
+def goal_view(result: GoalSeekResult, model, info):
+    label = info.outcome_label
+    target = compact(result.target)
+    how = "expected" if result.probability is None else f"with probability ≥ {result.probability:.0%}"
+    outcome = f"{compact(result.outcome.mean)} ({CI} {interval(result.outcome.ci_lo, result.outcome.ci_hi, compact)})"
+    if not result.reachable:
+        headline = (
+            f"Not reachable within the bounds: the most they allow, {compact(result.max_budget)}, gives an "
+            f"incremental {label} of {outcome}, reaching {target} in {prob(result.prob_reach)} of the draws."
+        )
+        color = "warning"
+    else:
+        headline = (
+            f"Smallest budget for {target} ({how}): {compact(result.budget)}. Incremental {label} {outcome}; "
+            f"P(reaching {target}) {prob(result.prob_reach)}."
+        )
+        if result.budget <= result.min_budget * (1 + 1e-9):
+            headline += " Already reached at the lowest budget the lower bounds allow."
+        color = "success"
+    rows = [
+        html.Tr([html.Td(ch), html.Td(compact(model.historical_spend[i])), html.Td(compact(result.spend[i]))])
+        for i, ch in enumerate(model.channels)
+    ]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("Channel", "Historical", "Allocation")]))
+    return [
+        dbc.Alert(headline, color=color, className="py-2 small", id="sc-goal-headline"),
+        dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0", id="sc-goal-table"),
+    ]
+
+
+@callback(
+    Output("sc-goal-result", "children"),
+    Output("sc-goal-spend", "data"),
+    Output("sc-goal-apply", "disabled"),
+    Input("sc-goal-run", "n_clicks"),
+    State("sc-view", "data"),
+    State("sc-goal-target", "value"),
+    State("sc-goal-prob", "value"),
+    State({"type": "sc-lower", "index": ALL}, "value"),
+    State({"type": "sc-upper", "index": ALL}, "value"),
+    prevent_initial_call=True,
+)
+def run_goal_seek(_n, view, target, probability, lower, upper):
+    """The smallest budget reaching the target, within the optimizer box's bounds."""
+    try:
+        bundle, model = service.model_period(*_view_keys(view))
+        settings = GoalSeekSettings(target, probability)
+        lo, hi = PlannerSettings(lower_pct=lower, upper_pct=upper).bounds(model.historical_spend)
+        result = goal_seek(model, settings.target, probability=settings.probability, lower=lo, upper=hi)
+    except ScenarioError as exc:
+        return _message(exc), None, True
+    return goal_view(result, model, bundle.info), result.spend.tolist(), not result.reachable
+
+
+@callback(
+    Output("sc-loaded", "data", allow_duplicate=True),
+    Input("sc-ladder-apply", "n_clicks"),
+    Input("sc-goal-apply", "n_clicks"),
+    State("sc-ladder-spend", "data"),
+    State("sc-goal-spend", "data"),
+    prevent_initial_call=True,
+)
+def apply_result(_ladder, _goal, ladder_spend, goal_spend):
+    """Put the ladder's final spend or goal seek's allocation into the planner (checked there)."""
+    spend = ladder_spend if ctx.triggered_id == "sc-ladder-apply" else goal_spend
+    if spend is None:
+        raise dash.exceptions.PreventUpdate
+    return {"spend": spend}

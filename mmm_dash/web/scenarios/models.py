@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mmm_dash.web.auth.models import utcnow
+from mmm_dash.web.auth.models import User, utcnow
 from mmm_dash.web.extensions import db
 
 
@@ -26,3 +26,10 @@ class SavedScenario(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
     )
+    # Shared: every signed-in user may read and compare it (only the owner changes it).
+    shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false(), index=True)
+    # The model file's sha256 when the scenario was made (None: saved before this was recorded), so a
+    # scenario can say that its model file has changed since.
+    model_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    owner: Mapped[User] = relationship(User, lazy="joined", innerjoin=True)

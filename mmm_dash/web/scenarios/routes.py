@@ -1,16 +1,17 @@
-"""`/scenarios/<id>.csv|json`: download one saved scenario with its predicted outcome."""
+"""`/scenarios/<id>.csv|json`: download one saved scenario with its predicted outcome (own or shared);
+`/scenarios/compare.csv|json`: the compare view's numbers."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from mmm_dash.core.exports import documents
 from mmm_dash.core.scenario import ScenarioError
 from mmm_dash.web.downloads import attachment, scenario_filename
-from mmm_dash.web.scenarios import service
+from mmm_dash.web.scenarios import compare, service
 
 bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 
@@ -19,7 +20,7 @@ bp = Blueprint("scenarios", __name__, url_prefix="/scenarios")
 def download(scenario_id: int, ext: str):
     if ext not in ("csv", "json"):
         return jsonify(error="Scenarios download as .csv or .json."), 404
-    scenario = service.get_scenario(current_user.id, scenario_id)
+    scenario = service.visible_scenario(current_user.id, scenario_id)
     if scenario is None:
         return jsonify(error="No such saved scenario."), 404
     try:
@@ -43,3 +44,21 @@ def download(scenario_id: int, ext: str):
     else:
         body = documents.scenario_csv(rows)
     return attachment(body, scenario_filename(scenario.model, scenario.period, scenario.name, ext))
+
+
+@bp.get("/compare.<ext>")
+def compare_download(ext: str):
+    """The compare view's numbers (`?model=..&period=..&compare=historical,12,15`) as CSV or JSON."""
+    if ext not in ("csv", "json"):
+        return jsonify(error="Comparisons download as .csv or .json."), 404
+    model_name, period = request.args.get("model"), request.args.get("period", "all")
+    selection = compare.parse_selection(request.args.get("compare"))
+    try:
+        compared = compare.compare(current_user.id, model_name, period, selection)
+    except ScenarioError as exc:
+        return jsonify(error=str(exc)), 400
+    if ext == "json":
+        body = json.dumps(compare.document(compared, model_name, period), indent=2)
+    else:
+        body = compare.csv_document(compared)
+    return attachment(body, scenario_filename(model_name, period, "comparison", ext))
