@@ -728,6 +728,23 @@ def share_or_copy(share, unshare, copy, selected, view, rev):
 
 
 # -- incremental budget ladder and goal seek -----------------------------------------------------
+def _run_and_apply(prefix: str, run_label: str, apply_label: str) -> list:
+    """A planner tool's buttons (run it; put its result into the planner), its result and its spend."""
+    return [
+        html.Div(
+            [
+                dbc.Button(run_label, id=f"sc-{prefix}-run", color="primary", size="sm"),
+                dbc.Button(
+                    apply_label, id=f"sc-{prefix}-apply", color="secondary", outline=True, size="sm", disabled=True
+                ),
+            ],
+            className="d-flex gap-1",
+        ),
+        dcc.Store(id=f"sc-{prefix}-spend"),
+        dcc.Loading(html.Div(id=f"sc-{prefix}-result", className="mt-2"), type="dot"),
+    ]
+
+
 def ladder_card(view: View):
     """Where each next slice of budget would go from the scenario, until returns fall below the threshold."""
     info = view.info
@@ -790,22 +807,7 @@ def ladder_card(view: View):
                     ],
                     className="g-2 mb-2",
                 ),
-                html.Div(
-                    [
-                        dbc.Button("Build ladder", id="sc-ladder-run", color="primary", size="sm"),
-                        dbc.Button(
-                            "Use the ladder's spend",
-                            id="sc-ladder-apply",
-                            color="secondary",
-                            outline=True,
-                            size="sm",
-                            disabled=True,
-                        ),
-                    ],
-                    className="d-flex gap-1",
-                ),
-                dcc.Store(id="sc-ladder-spend"),
-                dcc.Loading(html.Div(id="sc-ladder-result", className="mt-2"), type="dot"),
+                *_run_and_apply("ladder", "Build ladder", "Use the ladder's spend"),
             ]
         ),
         className="shadow-sm mb-3",
@@ -852,22 +854,7 @@ def goal_seek_card(view: View):
                     ],
                     className="g-2 mb-2",
                 ),
-                html.Div(
-                    [
-                        dbc.Button("Find budget", id="sc-goal-run", color="primary", size="sm"),
-                        dbc.Button(
-                            "Use this allocation",
-                            id="sc-goal-apply",
-                            color="secondary",
-                            outline=True,
-                            size="sm",
-                            disabled=True,
-                        ),
-                    ],
-                    className="d-flex gap-1",
-                ),
-                dcc.Store(id="sc-goal-spend"),
-                dcc.Loading(html.Div(id="sc-goal-result", className="mt-2"), type="dot"),
+                *_run_and_apply("goal", "Find budget", "Use this allocation"),
             ]
         ),
         className="shadow-sm mb-3",
