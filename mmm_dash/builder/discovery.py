@@ -37,6 +37,13 @@ def is_inside(path: Path, model_dir: Path) -> bool:
     return path.resolve().is_relative_to(model_dir.resolve())
 
 
+def pick_entry(entries: list[ModelEntry], name: str | None) -> ModelEntry | None:
+    """The model called `name` (the first model when None), or None."""
+    if name is None:
+        return entries[0] if entries else None
+    return next((e for e in entries if e.name == name), None)
+
+
 class ModelFiles:
     """The model files of one MODEL_DIR; hashes are memoized per (path, size, mtime)."""
 
@@ -61,11 +68,7 @@ class ModelFiles:
         return sorted(found.values(), key=lambda e: (e.name != DEFAULT_MODEL, e.name))
 
     def entry(self, name: str | None) -> ModelEntry | None:
-        """The model called `name` (the first model when None), or None."""
-        entries = self.entries()
-        if name is None:
-            return entries[0] if entries else None
-        return next((e for e in entries if e.name == name), None)
+        return pick_entry(self.entries(), name)
 
     def sha256(self, entry: ModelEntry) -> str:
         if entry.sha256:

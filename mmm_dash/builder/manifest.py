@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mmm_dash.builder.discovery import ModelEntry, ModelFiles
+from mmm_dash.builder.discovery import ModelEntry, ModelFiles, pick_entry
 from mmm_dash.builder.tables import model_manifest
 
 READ_TTL_SECONDS = 2.0  # a page and its callbacks read one snapshot instead of one query each
@@ -77,10 +77,7 @@ class ManifestModels:
         return entries
 
     def entry(self, name: str | None) -> ModelEntry | None:
-        entries = self.entries()
-        if name is None:
-            return entries[0] if entries else None
-        return next((e for e in entries if e.name == name), None)
+        return pick_entry(self.entries(), name)
 
     def sha256(self, entry: ModelEntry) -> str:
         assert entry.sha256, "manifest entries carry their hash"
