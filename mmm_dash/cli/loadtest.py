@@ -260,7 +260,7 @@ def _run(targets, accounts, work, config, p99_ms, max_failures, started=()):
     """Preflight, then Locust in its own process (own process group), then its CSV read back."""
     from mmm_dash.loadtest.preflight import discover
     from mmm_dash.loadtest.replicas import LoadTestError, app_directory
-    from mmm_dash.loadtest.report import read_result
+    from mmm_dash.loadtest.report import in_app_callbacks, read_result
 
     octet = secrets.randbelow(250) + 1  # a fresh address range per run: no sign-in counters carried over
     click.echo(f"Preflight against {', '.join(targets)}...")
@@ -317,7 +317,7 @@ def _run(targets, accounts, work, config, p99_ms, max_failures, started=()):
     config["load_average_before"] = [round(x, 2) for x in os.getloadavg()]  # other work on the machine
     replica_pids = [r.process.pid for r in started]
     cpu_before, children_before = _tree_cpu_seconds(replica_pids), resource.getrusage(resource.RUSAGE_CHILDREN)
-    wall = time.monotonic()
+    wall, started_at = time.monotonic(), time.time()
     with open(work / "locust.log", "wb") as log:
         process = subprocess.Popen(
             command,
@@ -349,7 +349,10 @@ def _run(targets, accounts, work, config, p99_ms, max_failures, started=()):
         ),
     }
     try:
-        return read_result(final, group_out, max_failures, p99_ms, work / "requests.csv")
+        result = read_result(final, group_out, max_failures, p99_ms, work / "requests.csv")
+        if started:
+            result.in_app = in_app_callbacks([r.log for r in started], started_at, time.time())
+        return result
     except (FileNotFoundError, ValueError) as exc:
         tail = "\n".join((work / "locust.log").read_text(errors="replace").splitlines()[-30:])
         raise LoadTestError(f"{exc} (Locust exited {process.returncode}):\n{tail}") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from urllib.parse import urlsplit
 
 import requests
 
@@ -92,6 +93,8 @@ def discover(hosts: list[str], email: str, password: str, client_address: str, s
                 browser.download(href)
         for host in hosts[1:]:  # the same session cookie on another replica: a shared SECRET_KEY
             other = DashBrowser(RequestsTransport(host, client_address, transport.session), rng)
+            if urlsplit(host).hostname != urlsplit(hosts[0]).hostname:  # cookies are per host name
+                other.sign_in(email, password)
             other.open_app("/scenarios", start_search(*views[-1]))
             other.act(ACTIONS[0])
             other.download()

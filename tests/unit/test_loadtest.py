@@ -213,3 +213,28 @@ def test_the_report_reads_locusts_csv_and_judges_the_goals(tmp_path):
     assert strict.problems == ["p99 of Dash callbacks 140 ms (goal: ≤ 100 ms)"]
     _write_csv(f"{prefix}_exceptions.csv", ["Count", "Message", "Traceback", "Nodes"], [[2, "KeyError", "tb", "local"]])
     assert "2 errors in the simulated users' code" in read_result(prefix, group, 0, 250).problems[0]
+
+
+def test_in_app_timings_come_from_the_replicas_request_logs(tmp_path):
+    import datetime as dt
+
+    from mmm_dash.loadtest.report import in_app_callbacks
+
+    def stamp(seconds: float) -> str:
+        return dt.datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+
+    log = tmp_path / "replica-0.log"
+    log.write_text(
+        "\n".join(
+            [
+                f"{stamp(1000.0)} INFO mmm_dash.requests: POST /_dash-update-component 200 99.0ms",  # the preflight
+                f"{stamp(1010.0)} INFO mmm_dash.requests: POST /_dash-update-component 200 4.0ms",
+                f"{stamp(1011.0)} INFO mmm_dash.requests: GET /export/metrics.json 200 50.0ms",
+                f"{stamp(1012.0)} INFO mmm_dash.requests: POST /_dash-update-component 500 8.0ms",
+                "[2026-11-25 13:12:11 +0000] [15177] [INFO] Starting gunicorn 27.0.1",
+            ]
+        )
+    )
+    row = in_app_callbacks([log], since=1005.0, until=1020.0)
+    assert (row.requests, row.failures, row.p50_ms, row.max_ms) == (2, 1, 4.0, 8.0)
+    assert in_app_callbacks([log], since=2000.0, until=2001.0) is None
