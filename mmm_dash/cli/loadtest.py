@@ -53,7 +53,8 @@ LOCUST_GRACE_SECONDS = 120  # start-up and stop of the Locust process beyond the
     "hosts",
     multiple=True,
     metavar="URL",
-    help="Target running replicas (loopback only; repeatable) instead of starting them; needs --email/--password.",
+    help="Target running replicas (loopback only; repeatable) instead of starting them; needs --email/--password. "
+    "They should trust one proxy hop (TRUSTED_PROXY_COUNT=1) and keep connections alive past the think time.",
 )
 @click.option(
     "--email",
