@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mmm_dash.cli import bench, db_commands, model_commands, serve, worker_commands
+from mmm_dash.cli import bench, db_commands, loadtest, model_commands, serve, worker_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -12,7 +12,7 @@ def cli() -> None:
     """mmm-dash: a dashboard for fitted Google Meridian media-mix models."""
 
 
-for module in (serve, db_commands, model_commands, worker_commands, bench):
+for module in (serve, db_commands, model_commands, worker_commands, bench, loadtest):
     for command in module.COMMANDS:
         cli.add_command(command)
 
