@@ -8,9 +8,12 @@ more characters: shorter ones are refused by the length rule anyway."""
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import functools
 import gzip
 import hashlib
+import logging
+import os
 from importlib.resources import files
 
 import bcrypt
@@ -27,15 +30,51 @@ def _prepare(password: str) -> bytes:
     return raw
 
 
+# bcrypt is meant to be slow (about 0.25 s of CPU per check here). Fifty people signing in at nine
+# o'clock would take every core for seconds and stall everyone's page callbacks behind them, so the
+# checks run on a few threads of their own at a lower scheduling priority: sign-ins queue for CPU,
+# pages do not. (On Linux a thread's nice value is its own; elsewhere the threads run at normal
+# priority, which is what they did before.)
+HASH_THREADS = max(1, (os.cpu_count() or 1))
+HASH_NICENESS = 10
+
+log = logging.getLogger(__name__)
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, HASH_NICENESS)  # Linux: this thread only
+    except (AttributeError, OSError):
+        log.debug("Could not lower the priority of the password-hashing thread", exc_info=True)
+
+
+@functools.cache
+def _hashing_pool() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(
+        HASH_THREADS, thread_name_prefix="mmm-bcrypt", initializer=_lower_priority
+    )
+
+
+os.register_at_fork(after_in_child=_hashing_pool.cache_clear)  # a forked child has none of its parent's threads
+
+
+def _hash(raw: bytes) -> str:
+    return bcrypt.hashpw(raw, bcrypt.gensalt()).decode("ascii")
+
+
+def _check(raw: bytes, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(raw, password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(_prepare(password), bcrypt.gensalt()).decode("ascii")
+    return _hashing_pool().submit(_hash, _prepare(password)).result()
 
 
 def check_password(password: str, password_hash: str) -> bool:
-    try:
-        return bcrypt.checkpw(_prepare(password), password_hash.encode("ascii"))
-    except ValueError:
-        return False
+    return _hashing_pool().submit(_check, _prepare(password), password_hash).result()
 
 
 @functools.cache
