@@ -35,8 +35,8 @@ def _prepare(password: str) -> bytes:
 # checks run on a few threads of their own at a lower scheduling priority: sign-ins queue for CPU,
 # pages do not. (On Linux a thread's nice value is its own; elsewhere the threads run at normal
 # priority, which is what they did before.)
-HASH_THREADS = max(1, (os.cpu_count() or 1))
-HASH_NICENESS = 10
+HASH_THREADS = 1  # per process: several gunicorn workers and replicas share the cores already
+HASH_NICENESS = 19  # the lowest priority: hashing runs on CPU time nothing else wants
 
 log = logging.getLogger(__name__)
 
