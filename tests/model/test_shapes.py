@@ -121,14 +121,24 @@ def test_pages_render_for_every_shape(shape_bundle, tmp_path):
 
     import dash
     import plotly
+    from flask_login import login_user
 
-    from tests.helpers import make_app
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.scenarios import service
+    from tests.helpers import create_user, make_app
 
     shape, model_dir, bundle = shape_bundle
     app = make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", model_dir, TEST_CACHE / "cache")
+    email, _password = create_user(app)
     with app.server.test_request_context("/"):
+        login_user(find_user(email))  # pages are only ever rendered for a signed-in user
+        historical = bundle.period("all").curves.historical_spend
+        saved = service.save_scenario(
+            find_user(email).id, "More of all", shape, "all", {"spend": list(historical * 1.1)}
+        )
         for page in dash.page_registry.values():
-            layout = page["layout"](model=shape, period="all")
+            query = {"compare": f"historical,{saved.id}"} if page["path"] == "/compare-scenarios" else {}
+            layout = page["layout"](model=shape, period="all", **query)
             components = _components(json.loads(json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder)))
             by_id = {c["props"].get("id"): c for c in components if isinstance(c["props"].get("id"), str)}
             assert not ERROR_PLACEHOLDERS & set(by_id), (page["path"], ERROR_PLACEHOLDERS & set(by_id))
