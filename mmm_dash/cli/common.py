@@ -24,6 +24,16 @@ def server_context() -> Iterator:
         yield server
 
 
+def settings_or_exit():
+    """The settings, or the one sentence an operator must act on (no traceback)."""
+    from mmm_dash.config import load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def fail(message: str, code: int = 1) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)

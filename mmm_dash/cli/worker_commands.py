@@ -6,15 +6,7 @@ import datetime as dt
 
 import click
 
-from mmm_dash.cli.common import fail
-from mmm_dash.config import ConfigError, load_settings
-
-
-def _settings():
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+from mmm_dash.cli.common import fail, settings_or_exit
 
 
 @click.command("worker")
@@ -33,7 +25,7 @@ def worker(concurrency: int, loglevel: str, hostname: str) -> None:
     One build per child process, which exits after it (Meridian's memory goes back to the system);
     the worker also keeps the model manifest in step with MODEL_DIR and sends again builds whose
     worker died."""
-    settings = _settings()
+    settings = settings_or_exit()
     if not settings.distributed:
         fail("CELERY_BROKER_URL is not set: one machine builds bundles inside `serve` (or `builder`), not on a worker.")
     import os
@@ -57,7 +49,7 @@ def models_command() -> None:
     """List the models with their file, size, sha256, Meridian version and build status."""
     from mmm_dash.builder.wiring import catalog_for
 
-    settings = _settings()
+    settings = settings_or_exit()
     catalog = catalog_for(settings)
     history = {}
     if settings.distributed:
