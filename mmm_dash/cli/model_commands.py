@@ -20,22 +20,32 @@ def _bar(message: str, fraction: float) -> None:
 
 @click.command("demo-model")
 @click.option("--seed", default=20240601, show_default=True, type=int, help="Seed of the simulated data.")
-@click.option("--draws", default=200, show_default=True, type=int, help="Posterior draws kept per chain.")
-@click.option("--chains", default=2, show_default=True, type=int)
+@click.option("--draws", default=None, type=int, help="Posterior draws kept per chain [default: 250, the demo's plan].")
+@click.option("--chains", default=None, type=int, help="Chains [default: 2].")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Where to save the model [default: MODEL_DIR/demo_mmm.pkl].",
 )
-def demo_model(seed: int, draws: int, chains: int, out: Path | None) -> None:
-    """Simulate an advertiser, fit Meridian to it and save the model (about a minute)."""
-    from mmm_dash.builder.meridian.demo import build_demo_model, truth_path_for
+def demo_model(seed: int, draws: int | None, chains: int | None, out: Path | None) -> None:
+    """Simulate an advertiser, fit Meridian to it and save the model (about two minutes). With the
+    defaults it reproduces the bundled data/models/demo_mmm.pkl."""
+    from mmm_dash.builder.meridian.demo import DEMO_PLAN, build_demo_model, truth_path_for
     from mmm_dash.builder.meridian.fitting import SamplingPlan
 
     with server_context() as server:
         out = out or server.extensions["mmm_dash"].settings.MODEL_DIR / "demo_mmm.pkl"
-    plan = SamplingPlan(chains=chains, keep=draws, adapt=max(draws, 100), burnin=max(draws // 2, 50), seed=seed % 2**31)
+    plan = None
+    if draws is not None or chains is not None:
+        draws = draws or DEMO_PLAN.keep
+        plan = SamplingPlan(
+            chains=chains or DEMO_PLAN.chains,
+            keep=draws,
+            adapt=max(draws, 100),
+            burnin=max(draws // 2, 50),
+            seed=seed % 2**31,
+        )
     build_demo_model(out, seed=seed, plan=plan, progress=lambda m: click.echo(m, err=True))
     click.echo(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) and {truth_path_for(out).name}")
 
