@@ -220,12 +220,16 @@ def _bench_build_start_optimizer(catalog, settings, entry, rebuild: bool, repeat
     _line("memory ratio (Meridian / web)", f"{meridian['rss_mb'] / web['rss_mb']:.1f}x")
 
     click.echo("\nBudget optimization, historical budget, whole range (same bounds as Meridian)")
+    from mmm_dash.builder.meridian.loading import load_model
+    from mmm_dash.builder.meridian.optimizer_check import meridian_optimizations
+
     analysis = bundle.period("all")
     start = time.perf_counter()
     model = ScenarioModel(analysis.curves)
     prepare_ms = (time.perf_counter() - start) * 1000
+    mmm = load_model(entry.path, catalog.model_dir)
     rows = []
-    for factor, meridian_result in analysis.optimizations.items():
+    for factor, meridian_result in meridian_optimizations(mmm, analysis.period, not bundle.info.has_revenue).items():
         runs = []
         for _ in range(repeats):
             t0 = time.perf_counter()

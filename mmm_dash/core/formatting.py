@@ -24,6 +24,11 @@ def compact(x: float | None, digits: int = 3) -> str:
     return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.{digits}g}"
 
 
+def cost_per_kpi(x: float | None) -> str:
+    """A cost per incremental KPI with three significant digits at any scale (0.00421, 4.21, 4.21k)."""
+    return compact(x)
+
+
 def ratio(x: float | None, digits: int = 2) -> str:
     """1.2345 -> '1.23'."""
     if x is None or not math.isfinite(x):

@@ -1,5 +1,21 @@
-"""Rule-based recommendations from posterior quantities. Every insight carries its numbers and the
-probability behind it; nothing here invents a figure the bundle does not hold."""
+"""Rule-based findings from posterior quantities: one reconciled verdict per channel, the portfolio,
+the reallocation of the same budget, and first of all whether the model can be trusted.
+
+Every finding carries its numbers and the probability behind it; nothing here invents a figure the
+bundle does not hold. A channel gets exactly one verdict, decided in this order, so no two findings
+contradict each other:
+
+1. **test first** when its interval is too wide to act on (or Meridian's review failed it): such
+   channels are held at their spend in the reallocation, so no move is proposed for them;
+2. **cut or rework** when it returns less than it costs with confidence (revenue models);
+3. **shift budget in / out** when the planner's reallocation of the same budget moves it by 10% or more;
+4. **room to grow** when it pays with confidence and its next unit of spend still returns more than 1;
+5. **hold: past break-even** when it pays on average but its next unit returns less than 1;
+6. **hold** otherwise.
+
+Models without revenue speak in cost per incremental KPI: rules 2, 4 and 5 need revenue and are skipped.
+When trust is low (`core.trust`), the first finding says what to fix and every probability is softened.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +23,62 @@ import dataclasses
 
 import numpy as np
 
-from mmm_dash.core.bundle import ModelInfo, PeriodAnalysis
-from mmm_dash.core.formatting import BOUND, CI, LEVEL, compact, interval, pct, prob, ratio
+from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis
+from mmm_dash.core.comparison import Summary, prob_greater
+from mmm_dash.core.formatting import BOUND, CI, compact, cost_per_kpi, interval, pct, prob, ratio
+from mmm_dash.core.health import CheckStatus, HealthReview
+from mmm_dash.core.scenario import ScenarioModel
+from mmm_dash.core.trust import Trust, TrustLevel, assess_trust
 
 CONFIDENT = 0.9  # posterior probability we call "confident"
 WIDE_INTERVAL = 1.0  # credible interval wider than the mean itself: too uncertain to act on
-SATURATION_MROI = 1.0  # saturation point: where the next unit of spend returns less than it costs
+BREAK_EVEN_MROI = 1.0  # break-even: where the next unit of spend returns exactly what it costs
+MOVE = 0.1  # a reallocation move of at least 10% of a channel's spend is a verdict
 
-KIND_ORDER = {"opportunity": 0, "warning": 1, "reallocation": 2, "caution": 3, "info": 4}
+# Verdict actions in the order the Insights page shows them: uncertain first, then what to act on.
+ACTIONS = ("test", "cut", "shift-out", "shift-in", "grow", "hold-trim", "hold")
+ACTION_LABELS = {
+    "test": "Test first",
+    "cut": "Cut or rework",
+    "shift-out": "Shift budget out",
+    "shift-in": "Shift budget in",
+    "grow": "Room to grow",
+    "hold-trim": "Hold: past break-even",
+    "hold": "Hold",
+}
+ACTION_KIND = {
+    "test": "caution",
+    "cut": "warning",
+    "shift-out": "warning",
+    "shift-in": "opportunity",
+    "grow": "opportunity",
+    "hold-trim": "warning",
+    "hold": "info",
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class Insight:
     id: str
-    kind: str  # opportunity, warning, reallocation, caution, info
+    kind: str  # trust, opportunity, warning, reallocation, caution, info
     channel: str  # channel name, or "" for the whole portfolio
     title: str
     text: str
     numbers: dict[str, float]
     probability: float | None  # the posterior probability the insight rests on
     priority: float  # higher first
+    action: str = ""  # a channel verdict's action (ACTIONS); "" for other findings
+    planned_spend: tuple[float, ...] | None = None  # the allocation "open in the planner" applies
 
 
-def saturation_multiplier(analysis: PeriodAnalysis, channel: str) -> float | None:
+def break_even_multiplier(analysis: PeriodAnalysis, channel: str) -> float | None:
     """Smallest spend multiplier where the posterior-mean curve's marginal return drops below
-    SATURATION_MROI (None if it never does on the 0-2x grid)."""
+    BREAK_EVEN_MROI (None if it never does on the 0-2x grid)."""
     curves = analysis.curves
     i = curves.channels.index(channel)
     spend = curves.spend_grid()[i]
     slope = np.diff(curves.mean[i]) / np.maximum(np.diff(spend), 1e-12)
-    below = np.nonzero(slope < SATURATION_MROI)[0]
+    below = np.nonzero(slope < BREAK_EVEN_MROI)[0]
     if len(below) == 0:
         return None
     return float(curves.multipliers[below[0]])
@@ -49,187 +91,292 @@ def _roi_sentence(info: ModelInfo, row, p_above: float) -> str:
     )
 
 
-def channel_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]:
-    """Per-channel rules: room to grow, saturated, unprofitable, too uncertain, cost per KPI."""
-    out: list[Insight] = []
-    table = analysis.channel_table()
-    for channel, row in table.iterrows():
-        p_roi = analysis.prob_roi_above(channel)
-        p_mroi = analysis.prob_mroi_above(channel)
-        width = (row.roi_ci_hi - row.roi_ci_lo) / row.roi_mean if row.roi_mean > 0 else np.inf
-        base = {
-            "roi_mean": row.roi_mean,
-            "roi_ci_lo": row.roi_ci_lo,
-            "roi_ci_hi": row.roi_ci_hi,
-            "mroi_mean": row.mroi_mean,
-            "spend": row.spend,
-            "incremental_outcome_mean": row.incremental_outcome_mean,
-        }
-        sat = saturation_multiplier(analysis, channel)
-        if info.has_revenue and p_roi >= CONFIDENT and row.mroi_mean > 1:
-            out.append(
-                Insight(
-                    f"scale-{channel}",
-                    "opportunity",
-                    channel,
-                    f"{channel}: room to grow",
-                    f"{channel}: {_roi_sentence(info, row, p_roi)}; mROI {ratio(row.mroi_mean)} "
-                    f"(P(mROI > 1) {prob(p_mroi)}) is above 1, so more spend still pays.",
-                    {**base, "p_roi_above_1": p_roi, "p_mroi_above_1": p_mroi},
-                    p_roi,
-                    3 + row.mroi_mean,
-                )
-            )
-        elif info.has_revenue and row.mroi_mean < 1 <= row.roi_mean:
-            where = (
-                f"the curve's marginal return falls below 1 at {sat:.2f}x of current spend"
-                if sat is not None
-                else "the curve flattens"
-            )
-            out.append(
-                Insight(
-                    f"saturated-{channel}",
-                    "warning",
-                    channel,
-                    f"{channel}: saturated",
-                    f"{channel}: {_roi_sentence(info, row, p_roi)}, but mROI is {ratio(row.mroi_mean)} "
-                    f"(P(mROI < 1) {prob(1 - p_mroi)}): {where}. Hold or trim spend rather than add.",
-                    {**base, "p_mroi_below_1": 1 - p_mroi, "saturation_multiplier": np.nan if sat is None else sat},
-                    1 - p_mroi,
-                    2 + (1 - row.mroi_mean),
-                )
-            )
-        if info.has_revenue and 1 - p_roi >= CONFIDENT:
-            out.append(
-                Insight(
-                    f"unprofitable-{channel}",
-                    "warning",
-                    channel,
-                    f"{channel}: returns less than it costs",
-                    f"{channel}: {_roi_sentence(info, row, p_roi)}; P({info.roi_label} < 1) {prob(1 - p_roi)}. "
-                    f"Its {compact(row.spend)} of spend brings back {compact(row.incremental_outcome_mean)}: "
-                    "cut it or change how it is bought.",
-                    {**base, "p_roi_below_1": 1 - p_roi},
-                    1 - p_roi,
-                    2.5 + (1 - row.roi_mean),
-                )
-            )
-        if width > WIDE_INTERVAL:
-            out.append(
-                Insight(
-                    f"uncertain-{channel}",
-                    "caution",
-                    channel,
-                    f"{channel}: too uncertain to act on",
-                    f"{channel}: the {LEVEL} interval of {info.roi_label} runs from {ratio(row.roi_ci_lo)} to "
-                    f"{ratio(row.roi_ci_hi)}, wider than its mean {ratio(row.roi_mean)} "
-                    f"({width:.1f}x). Test before moving budget (e.g. a geo experiment).",
-                    {**base, "relative_interval_width": width},
-                    None,
-                    0.5 + min(width, 3) / 10,
-                )
-            )
-        if not info.has_revenue:
-            portfolio = analysis.total()
-            out.append(
-                Insight(
-                    f"cpik-{channel}",
-                    "info",
-                    channel,
-                    f"{channel}: cost per incremental {info.kpi_name}",
-                    f"{channel}: cost per incremental {info.kpi_name} {compact(row.cpik_mean)} "
-                    f"({CI} {interval(row.cpik_ci_lo, row.cpik_ci_hi, compact)}) vs "
-                    f"{compact(portfolio.cpik_mean)} for all paid channels.",
-                    {
-                        "cpik_mean": row.cpik_mean,
-                        "cpik_ci_lo": row.cpik_ci_lo,
-                        "cpik_ci_hi": row.cpik_ci_hi,
-                        "portfolio_cpik_mean": portfolio.cpik_mean,
-                    },
-                    None,
-                    1 + (portfolio.cpik_mean / row.cpik_mean if row.cpik_mean > 0 else 0),
-                )
-            )
-    return out
+def _cpik_sentence(info: ModelInfo, row) -> str:
+    return (
+        f"cost per incremental {info.kpi_name} {cost_per_kpi(row.cpik_mean)} "
+        f"({CI} {interval(row.cpik_ci_lo, row.cpik_ci_hi, cost_per_kpi)})"
+    )
 
 
-def reallocation_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]:
-    """From Meridian's own budget optimization at the historical budget."""
-    opt = analysis.optimizations.get(1.0)
-    if opt is None:
-        return []
-    gain = opt.total_optimal_outcome - opt.total_nonoptimized_outcome
-    rel = gain / opt.total_nonoptimized_outcome if opt.total_nonoptimized_outcome else np.nan
-    delta = opt.optimal_spend - opt.historical_spend
-    moves = sorted(zip(opt.channels, delta, strict=True), key=lambda cd: -abs(cd[1]))
-    parts = [f"{c} {'+' if d >= 0 else '-'}{compact(abs(d))}" for c, d in moves if abs(d) > 1e-6 * opt.budget]
-    out = [
-        Insight(
+def relative_width(row, has_revenue: bool) -> float:
+    """Width of the 90% interval of ROI (or cost per KPI) relative to its mean."""
+    metric = "roi" if has_revenue else "cpik"
+    mean = row[f"{metric}_mean"]
+    if not np.isfinite(mean) or mean <= 0:
+        return np.inf
+    return float((row[f"{metric}_ci_hi"] - row[f"{metric}_ci_lo"]) / mean)
+
+
+def _health_flags(health: HealthReview | None, channel: str) -> list:
+    return [] if health is None else [c for c in health.flags_for(channel) if c.key not in ("convergence",)]
+
+
+# -- the reallocation --------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Reallocation:
+    channels: tuple[str, ...]
+    historical: np.ndarray
+    planned: np.ndarray
+    held: tuple[str, ...]  # channels kept at their spend (too uncertain to move)
+    gain: Summary  # expected incremental outcome, planned - historical
+    p_better: float
+    base_outcome: float
+
+
+def reallocation(analysis: PeriodAnalysis, held: set[str] = frozenset()) -> Reallocation | None:
+    """The planner's optimum of the same budget within the default bounds, on the same curves and
+    rules as the Scenarios page, with `held` channels fixed at their spend. None when nothing can move."""
+    model = ScenarioModel(analysis.curves)
+    hist = model.historical_spend
+    lower, upper = model.default_bounds()
+    fixed = np.array([c in held for c in model.channels])
+    if fixed.all() or hist.sum() <= 0:
+        return None
+    lower, upper = np.where(fixed, hist, lower), np.where(fixed, hist, upper)
+    planned = model.optimize_fixed(float(hist.sum()), lower, upper)
+    before, after = model.per_draw_outcome(hist).sum(axis=1), model.per_draw_outcome(planned).sum(axis=1)
+    return Reallocation(
+        model.channels,
+        hist,
+        planned,
+        tuple(c for c, f in zip(model.channels, fixed, strict=True) if f),
+        Summary.of(after - before),
+        prob_greater(after, before),
+        float(before.mean()),
+    )
+
+
+def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallocation | None, trust: Trust):
+    if plan is None:
+        return Insight(
             "reallocate-budget",
             "reallocation",
             "",
-            "Reallocate the same budget",
-            f"Meridian's budget optimization keeps the total at {compact(opt.budget)} and moves spend "
-            f"({', '.join(parts[:5]) or 'no changes'}), raising expected incremental {info.outcome_label} by "
-            f"{compact(gain)} ({rel:+.1%}) from {compact(opt.total_nonoptimized_outcome)} to "
-            f"{compact(opt.total_optimal_outcome)}, within {BOUND} of each channel's spend.",
-            {
-                "budget": opt.budget,
-                "outcome_gain": gain,
-                "relative_gain": rel,
-                **{f"spend_change_{c}": float(d) for c, d in moves},
-            },
+            "No reallocation proposed",
+            "Every channel is too uncertain to move budget on: test before reallocating (e.g. a geo experiment).",
+            {},
             None,
-            4 + max(rel, 0) * 10,
+            4,
         )
-    ]
-    for channel, d, hist, o_new, o_old in zip(
-        opt.channels, delta, opt.historical_spend, opt.optimal_outcome, opt.nonoptimized_outcome, strict=True
-    ):
-        if hist > 0 and abs(d) / hist >= 0.1:
-            verb = "Increase" if d > 0 else "Decrease"
-            out.append(
-                Insight(
-                    f"move-{channel}",
-                    "reallocation",
-                    channel,
-                    f"{verb} {channel}",
-                    f"{verb} {channel} by {compact(abs(d))} ({d / hist:+.0%}, from {compact(hist)} to "
-                    f"{compact(hist + d)}): expected incremental {info.outcome_label} changes by "
-                    f"{compact(o_new - o_old)} (Meridian budget optimization).",
-                    {
-                        "spend_change": float(d),
-                        "relative_spend_change": float(d / hist),
-                        "outcome_change": float(o_new - o_old),
-                    },
-                    None,
-                    3 + abs(d) / hist,
-                )
+    delta = plan.planned - plan.historical
+    budget = float(plan.historical.sum())
+    moves = [(c, d) for c, d in zip(plan.channels, delta, strict=True) if abs(d) > 1e-9 * max(budget, 1)]
+    moves.sort(key=lambda cd: -abs(cd[1]))
+    listed = ", ".join(f"{c} {'+' if d >= 0 else '−'}{compact(abs(d))}" for c, d in moves) or "no changes"
+    rel = plan.gain.mean / plan.base_outcome if plan.base_outcome else np.nan
+    window = analysis.curves_period.label if analysis.curves_period else analysis.period.label
+    held = f" {', '.join(plan.held)} stay at their spend (too uncertain to move)." if plan.held else ""
+    sure = (
+        f"P(better than today) {prob(plan.p_better)}"
+        if plan.p_better >= CONFIDENT
+        else f"but P(better than today) is only {prob(plan.p_better)}: the gain may be noise"
+    )
+    text = (
+        f"Keeping the total at {compact(budget)}, moving {listed} (the moves add up to zero) raises expected "
+        f"incremental {info.outcome_label} by {compact(plan.gain.mean)} ({rel:+.1%}; {CI} "
+        f"{interval(plan.gain.ci_lo, plan.gain.ci_hi, compact)}), {sure}. Each channel stays within {BOUND} of "
+        f"its spend (response curves of {window}).{held}"
+    )
+    return Insight(
+        "reallocate-budget",
+        "reallocation",
+        "",
+        "Reallocate the same budget",
+        trust.qualify(text),
+        {
+            "budget": budget,
+            "outcome_gain": plan.gain.mean,
+            "outcome_gain_ci_lo": plan.gain.ci_lo,
+            "outcome_gain_ci_hi": plan.gain.ci_hi,
+            "relative_gain": rel,
+            "p_better": plan.p_better,
+            **{f"spend_change_{c}": float(d) for c, d in zip(plan.channels, delta, strict=True)},
+        },
+        plan.p_better,
+        4 + max(rel, 0) * 10,
+        planned_spend=tuple(float(v) for v in plan.planned),
+    )
+
+
+# -- one verdict per channel -------------------------------------------------------------------
+def _verdict(
+    info: ModelInfo, analysis: PeriodAnalysis, channel: str, row, plan: Reallocation | None, flags, trust: Trust
+) -> Insight:
+    has_revenue = info.has_revenue
+    p_roi = analysis.prob_roi_above(channel)
+    p_mroi = analysis.prob_mroi_above(channel)
+    width = relative_width(row, has_revenue)
+    numbers = {
+        "roi_mean": row.roi_mean,
+        "roi_ci_lo": row.roi_ci_lo,
+        "roi_ci_hi": row.roi_ci_hi,
+        "mroi_mean": row.mroi_mean,
+        "cpik_mean": row.cpik_mean,
+        "cpik_ci_lo": row.cpik_ci_lo,
+        "cpik_ci_hi": row.cpik_ci_hi,
+        "spend": row.spend,
+        "incremental_outcome_mean": row.incremental_outcome_mean,
+        "relative_interval_width": width,
+    }
+    i = plan.channels.index(channel) if plan is not None else None
+    move = 0.0 if plan is None or plan.historical[i] <= 0 else float(plan.planned[i] / plan.historical[i] - 1)
+    numbers["planned_move"] = move
+    headline = _roi_sentence(info, row, p_roi) if has_revenue else _cpik_sentence(info, row)
+    planned = None
+    failed = [c for c in flags if c.status is CheckStatus.FAIL]
+    probability: float | None = None
+    if width > WIDE_INTERVAL or failed:
+        action = "test"
+        metric = info.roi_label if has_revenue else f"cost per incremental {info.kpi_name}"
+        why = (
+            f"Meridian's health review failed it ({', '.join(c.name for c in failed)})"
+            if failed
+            else f"the {CI} of {metric} is {width:.1f}× as wide as its mean"
+        )
+        text = (
+            f"{headline}: {why}. Test before moving budget (e.g. a geo experiment); the reallocation leaves it "
+            "as it is."
+        )
+    elif has_revenue and 1 - p_roi >= CONFIDENT:
+        action, probability = "cut", 1 - p_roi
+        text = (
+            f"{headline}; P({info.roi_label} < 1) {prob(1 - p_roi)}. Its {compact(row.spend)} of spend brings back "
+            f"{compact(row.incremental_outcome_mean)}: cut it or change how it is bought."
+        )
+        if move >= MOVE:
+            text += (
+                f" (Within the same total the planner still moves {move:+.0%} here: the channels it takes budget "
+                "from return even less at the margin.)"
             )
-    return out
+        planned = plan.planned if plan is not None and move < -MOVE / 2 else None
+    elif abs(move) >= MOVE:
+        action = "shift-in" if move > 0 else "shift-out"
+        hist = plan.historical[i]
+        change = f"{move:+.0%} ({compact(hist)} → {compact(plan.planned[i])})"
+        if move > 0:
+            margin = (
+                f" At the margin it still returns less than it costs (mROI {ratio(row.mroi_mean)}), so fund it from "
+                "the other channels rather than new budget."
+                if has_revenue and row.mroi_mean < BREAK_EVEN_MROI
+                else ""
+            )
+            text = (
+                f"{headline}. Within the same total budget the planner moves {change} here: its next unit of spend "
+                f"returns more than the channels it takes budget from.{margin}"
+            )
+        else:
+            text = (
+                f"{headline}. Within the same total budget the planner moves {change} from here to channels whose "
+                "next unit of spend returns more."
+            )
+        planned, probability = plan.planned, plan.p_better
+    elif has_revenue and p_roi >= CONFIDENT and row.mroi_mean > BREAK_EVEN_MROI:
+        action, probability = "grow", p_roi
+        text = (
+            f"{headline}; mROI {ratio(row.mroi_mean)} (P(mROI > 1) {prob(p_mroi)}): its next unit of spend still "
+            "returns more than it costs, so new budget can go here."
+        )
+    elif has_revenue and row.mroi_mean < BREAK_EVEN_MROI <= row.roi_mean:
+        action, probability = "hold-trim", 1 - p_mroi
+        point = break_even_multiplier(analysis, channel)
+        where = (
+            f"Its curve reaches break-even (mROI = 1) at {point:.2f}× current spend."
+            if point is not None
+            else "Its curve's marginal return is below 1 from the start."
+        )
+        text = (
+            f"{headline}, but mROI is {ratio(row.mroi_mean)} (P(mROI < 1) {prob(1 - p_mroi)}): the next unit of "
+            f"spend returns less than it costs. {where} Hold or trim rather than add."
+        )
+    else:
+        action = "hold"
+        text = f"{headline}. No confident case to move its budget: keep it as it is."
+    if flags and not failed:
+        text += (
+            " Meridian's health review flags it: "
+            + "; ".join(f"{c.name} ({c.status.label.lower()})" for c in flags)
+            + "."
+        )
+    title = f"{channel}: {ACTION_LABELS[action]}" + (" (provisional)" if trust.low else "")
+    return Insight(
+        f"verdict-{channel}",
+        ACTION_KIND[action],
+        channel,
+        title,
+        trust.qualify(text) if probability is not None else text,
+        numbers,
+        probability,
+        2 - ACTIONS.index(action) / 10,
+        action=action,
+        planned_spend=None if planned is None else tuple(float(v) for v in planned),
+    )
+
+
+def channel_verdicts(bundle: Bundle, analysis: PeriodAnalysis, trust: Trust | None = None) -> list[Insight]:
+    """One verdict per paid channel, uncertain first, then what to act on (see the module docstring)."""
+    info, trust = bundle.info, trust or assess_trust(bundle, analysis)
+    table = analysis.channel_table()
+    flags = {ch: _health_flags(bundle.health, ch) for ch in table.index}
+    held = {
+        ch
+        for ch, row in table.iterrows()
+        if relative_width(row, info.has_revenue) > WIDE_INTERVAL or any(c.status is CheckStatus.FAIL for c in flags[ch])
+    }
+    plan = reallocation(analysis, held)
+    verdicts = [_verdict(info, analysis, ch, row, plan, flags[ch], trust) for ch, row in table.iterrows()]
+    return sorted(verdicts, key=lambda v: (ACTIONS.index(v.action), -float(v.numbers["spend"])))
+
+
+def trust_insight(trust: Trust) -> Insight | None:
+    if trust.level is TrustLevel.HIGH:
+        return None
+    low = trust.low
+    text = trust.headline + ". " + " ".join(f"To fix: {f}" for f in trust.fixes[:3])
+    return Insight(
+        "trust",
+        "trust",
+        "",
+        "Fix the model before acting on it" if low else "Read these findings with care",
+        text,
+        {"reasons": float(len(trust.reasons))},
+        None,
+        10 if low else 6,
+    )
 
 
 def portfolio_insight(info: ModelInfo, analysis: PeriodAnalysis) -> Insight:
     """What paid media did overall, with the best and worst channel."""
     total = analysis.total()
     table = analysis.channel_table()
-    best = table["roi_mean"].idxmax()
-    worst = table["roi_mean"].idxmin()
+    share = f"{pct(total.pct_of_contribution_mean)} of {info.outcome_label}"
+    share_ci = interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)
+    if info.has_revenue:
+        best, worst = table["roi_mean"].idxmax(), table["roi_mean"].idxmin()
+        efficiency = (
+            f"{info.roi_label} {ratio(total.roi_mean)} ({CI} {interval(total.roi_ci_lo, total.roi_ci_hi)}). "
+            f"Highest {info.roi_label}: {best} ({ratio(table.loc[best, 'roi_mean'])}); "
+            f"lowest: {worst} ({ratio(table.loc[worst, 'roi_mean'])})."
+        )
+    else:
+        best, worst = table["cpik_mean"].idxmin(), table["cpik_mean"].idxmax()
+        efficiency = (
+            f"cost per incremental {info.kpi_name} {cost_per_kpi(total.cpik_mean)} ({CI} "
+            f"{interval(total.cpik_ci_lo, total.cpik_ci_hi, cost_per_kpi)}). Cheapest: {best} "
+            f"({cost_per_kpi(table.loc[best, 'cpik_mean'])}); most expensive: {worst} "
+            f"({cost_per_kpi(table.loc[worst, 'cpik_mean'])})."
+        )
     return Insight(
         "portfolio",
         "info",
         "",
         "Paid media overall",
-        f"Paid media drove {pct(total.pct_of_contribution_mean)} of {info.outcome_label} "
-        f"({CI} {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}), "
-        f"{compact(total.incremental_outcome_mean)} for {compact(total.spend)} of spend: "
-        f"{info.roi_label} {ratio(total.roi_mean)} ({CI} {interval(total.roi_ci_lo, total.roi_ci_hi)}). "
-        f"Highest {info.roi_label}: {best} ({ratio(table.loc[best, 'roi_mean'])}); "
-        f"lowest: {worst} ({ratio(table.loc[worst, 'roi_mean'])}).",
+        f"Paid media drove {share} ({CI} {share_ci}), {compact(total.incremental_outcome_mean)} for "
+        f"{compact(total.spend)} of spend: {efficiency}",
         {
             "roi_mean": total.roi_mean,
             "roi_ci_lo": total.roi_ci_lo,
             "roi_ci_hi": total.roi_ci_hi,
+            "cpik_mean": total.cpik_mean,
             "pct_of_contribution_mean": total.pct_of_contribution_mean,
             "spend": total.spend,
             "incremental_outcome_mean": total.incremental_outcome_mean,
@@ -239,9 +386,13 @@ def portfolio_insight(info: ModelInfo, analysis: PeriodAnalysis) -> Insight:
     )
 
 
-def build_insights(info: ModelInfo, analysis: PeriodAnalysis) -> list[Insight]:
-    """All insights for one period, most important first."""
-    insights = [portfolio_insight(info, analysis)]
-    insights += channel_insights(info, analysis)
-    insights += reallocation_insights(info, analysis)
-    return sorted(insights, key=lambda i: (-i.priority, KIND_ORDER.get(i.kind, 9), i.id))
+def build_insights(bundle: Bundle, analysis: PeriodAnalysis) -> list[Insight]:
+    """All findings for one view: what to fix (when trust is not high), the portfolio, the
+    reallocation, then one verdict per channel (uncertain first)."""
+    info = bundle.info
+    trust = assess_trust(bundle, analysis)
+    verdicts = channel_verdicts(bundle, analysis, trust)
+    held = {v.channel for v in verdicts if v.action == "test"}
+    out = [trust_insight(trust), portfolio_insight(info, analysis)]
+    out.append(reallocation_insight(info, analysis, reallocation(analysis, held), trust))
+    return [i for i in out if i is not None] + verdicts

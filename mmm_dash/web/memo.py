@@ -13,8 +13,6 @@ read-only: every request shares it.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -26,49 +24,9 @@ from plotly.io.json import to_json_plotly
 from mmm_dash.core.bundle import BUNDLE_SCHEMA_VERSION, Bundle
 from mmm_dash.core.figures.plain import bar
 from mmm_dash.core.figures.theme import add_band, base_figure
+from mmm_dash.core.lru import LRU
 
 EXTENSION_KEY = "mmm_dash.page_memo"
-
-
-class LRU:
-    """A thread-safe least-recently-used map holding at most `size` values (0: keep nothing)."""
-
-    def __init__(self, size: int):
-        if size < 0:
-            raise ValueError("An LRU size cannot be negative.")
-        self.size = size
-        self.hits = 0
-        self.misses = 0
-        self._values: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __contains__(self, key: Hashable) -> bool:
-        return key in self._values
-
-    def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """The value stored under `key`, or `build()`'s, stored. Two threads missing the same key
-        at once both build it (building is pure, so the second result simply replaces the first)."""
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                self.hits += 1
-                return self._values[key]
-            self.misses += 1
-        value = build()
-        if self.size:
-            with self._lock:
-                self._values[key] = value
-                self._values.move_to_end(key)
-                while len(self._values) > self.size:
-                    self._values.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
 
 
 def prime_plotly() -> None:
@@ -121,10 +79,10 @@ def page_memo() -> LRU:
 
 
 def cached(view, part: str, build: Callable[[], Any], *selection: Hashable) -> Any:
-    """`build()` for this view's bundle, model and period (and `selection`), in the JSON form Dash
-    sends, built once per process. `part` names what is built (page module and piece)."""
+    """`build()` for this view's bundle, model, period and geo (and `selection`), in the JSON form
+    Dash sends, built once per process. `part` names what is built (page module and piece)."""
     memo = page_memo()
     if not memo.size:
         return build()  # memo switched off: build afresh, exactly as without it
-    key = (bundle_key(view.bundle), view.model, view.period_key, part, *selection)
+    key = (bundle_key(view.bundle), view.model, view.period_key, view.geo, part, *selection)
     return memo.get_or_build(key, lambda: as_sent(build()))

@@ -47,7 +47,7 @@ def test_metrics_csv_matches_bundle(signed_in, demo_bundle):
 
 def test_insights_json_csv_txt_agree_with_bundle(signed_in, demo_bundle):
     analysis = demo_bundle.period("all")
-    expected = build_insights(demo_bundle.info, analysis)
+    expected = build_insights(demo_bundle, analysis)
     doc = json.loads(signed_in.get("/export/insights.json?model=demo_mmm").data)
     assert [i["id"] for i in doc["insights"]] == [i.id for i in expected]
     for got, exp in zip(doc["insights"], expected, strict=True):

@@ -84,15 +84,16 @@ SHAPES = {
 }
 
 
-def _fingerprint() -> str:
+def fingerprint(plan: SamplingPlan = PLAN) -> str:
+    """Changes whenever the simulated data, the fitting code or the sampling plan do."""
     source = inspect.getsource(simulate) + inspect.getsource(fitting) + inspect.getsource(inspect.getmodule(_base))
-    return hashlib.sha256((source + repr(dataclasses.asdict(PLAN))).encode()).hexdigest()[:12]
+    return hashlib.sha256((source + repr(dataclasses.asdict(plan))).encode()).hexdigest()[:12]
 
 
 def fitted_model_path(shape: str, cache_root: Path) -> Path:
     """Fit `shape` unless a model from the same code and plan is already on disk."""
     models = cache_root / "shape-models"
-    path = models / f"{shape}-{_fingerprint()}.pkl"
+    path = models / f"{shape}-{fingerprint()}.pkl"
     if not path.exists():
         frame, spec = SHAPES[shape]()
         mmm = fitting.fit_model(frame, spec, PLAN)

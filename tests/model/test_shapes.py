@@ -3,32 +3,16 @@ organic media and non-media treatments, revenue and non-revenue KPIs (with and w
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
-from mmm_dash.builder.catalog import ModelCatalog
 from mmm_dash.core.exports import documents, inspection, report
 from mmm_dash.core.insights import build_insights
 from mmm_dash.core.scenario import ScenarioModel
-from mmm_dash.core.status import BundleStatus
 from tests.helpers import TEST_CACHE
-from tests.model.shapes import SHAPES, fitted_model_path
+from tests.model.conftest import meridian_model
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", params=sorted(SHAPES))
-def shape_bundle(request, tmp_path_factory):
-    shape = request.param
-    model_path = fitted_model_path(shape, TEST_CACHE)
-    model_dir = tmp_path_factory.mktemp(f"models-{shape}")
-    shutil.copy2(model_path, model_dir / f"{shape}.pkl")
-    catalog = ModelCatalog(model_dir, TEST_CACHE / "cache")
-    state = catalog.build(shape)
-    assert state.status is BundleStatus.READY, state.message
-    return shape, model_dir, state.bundle
 
 
 def test_model_info_matches_the_shape(shape_bundle):
@@ -48,27 +32,31 @@ def test_model_info_matches_the_shape(shape_bundle):
 
 def test_bundle_holds_every_section(shape_bundle):
     shape, _dir, bundle = shape_bundle
-    assert list(bundle.periods)[0] == "all" and "last52" in bundle.periods
-    for analysis in bundle.periods.values():
+    assert list(bundle.presets)[0] == "all" and "last52" in bundle.presets
+    for key in bundle.presets:
+        analysis = bundle.period(key)
         table = analysis.channel_table()
         assert list(table.index) == list(bundle.info.paid_channels)
         assert np.all(table.roi_ci_lo <= table.roi_mean) and np.all(table.roi_mean <= table.roi_ci_hi)
         curves = analysis.curves
         assert curves.mean.shape == (len(bundle.info.paid_channels), 41)
         assert np.all(np.diff(curves.mean, axis=1) >= -1e-6 * np.abs(curves.mean).max())  # monotone
-        assert set(analysis.optimizations) == {0.8, 1.0, 1.2}
     if shape == "geo_rf_no_revenue":
         assert "Connected TV" in bundle.period("all").optimal_frequency.index
     if shape == "geo_organic_non_media":
         assert {"Newsletter", "promotion"} <= set(bundle.period("all").non_paid.index)
-    assert len(bundle.rhat) > 0 and len(bundle.over_time) > 0
+    assert len(bundle.rhat) > 0 and len(bundle.period("all").series) == bundle.info.n_times
+    assert bundle.health is not None and bundle.health.checks
 
 
 def test_fast_optimizer_matches_meridian_on_every_shape(shape_bundle):
-    _shape, _dir, bundle = shape_bundle
+    from mmm_dash.builder.meridian.optimizer_check import meridian_optimizations
+
+    shape, model_dir, bundle = shape_bundle
     analysis = bundle.period("all")
     model = ScenarioModel(analysis.curves)
-    for factor, meridian in analysis.optimizations.items():
+    mmm = meridian_model(model_dir, shape)
+    for factor, meridian in meridian_optimizations(mmm, analysis.period, not bundle.info.has_revenue).items():
         spend = model.optimize_fixed(meridian.budget, meridian.lower_bound, meridian.upper_bound)
         assert model.expected_outcome(spend).sum() >= 0.99 * meridian.total_optimal_outcome, factor
 
@@ -76,7 +64,7 @@ def test_fast_optimizer_matches_meridian_on_every_shape(shape_bundle):
 def test_insights_and_exports_work_on_every_shape(shape_bundle):
     _shape, _dir, bundle = shape_bundle
     analysis = bundle.period("all")
-    insights = build_insights(bundle.info, analysis)
+    insights = build_insights(bundle, analysis)
     assert insights and all(i.numbers for i in insights)
     assert documents.metrics_document(bundle, analysis)["channels"]
     assert "Per-channel metrics" in report.report_html(bundle, analysis, insights)
@@ -87,10 +75,8 @@ def test_curves_equal_meridians_response_curves(shape_bundle):
     """The bundle keeps per-draw curves; their summary is exactly Meridian's response_curves."""
     from meridian.analysis import analyzer
 
-    from mmm_dash.builder.meridian.loading import load_model
-
     shape, model_dir, bundle = shape_bundle
-    mmm = load_model(model_dir / f"{shape}.pkl", model_dir)
+    mmm = meridian_model(model_dir, shape)
     curves = bundle.period("all").curves
     use_kpi = not bundle.info.has_revenue
     ds = analyzer.Analyzer(mmm).response_curves(spend_multipliers=[0.5, 1.0, 1.5], use_kpi=use_kpi)
@@ -144,9 +130,10 @@ def test_pages_render_for_every_shape(shape_bundle, tmp_path):
             assert not ERROR_PLACEHOLDERS & set(by_id), (page["path"], ERROR_PLACEHOLDERS & set(by_id))
             assert by_id["model-select"]["props"]["value"] == shape, page["path"]
             period_select = by_id["period-select"]["props"]
-            assert period_select["value"] == "all" and [o["value"] for o in period_select["options"]] == list(
-                bundle.periods
-            ), page["path"]
+            main = [k for k, p in bundle.presets.items() if p.kind in ("all", "year", "last52")]
+            assert period_select["value"] == "all" and [o["value"] for o in period_select["options"]] == main, page[
+                "path"
+            ]
             graphs_with_data = [
                 c for c in components if c["type"] == "Graph" and (c["props"].get("figure") or {}).get("data")
             ]

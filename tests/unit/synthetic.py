@@ -1,5 +1,8 @@
-"""Small hand-made periods and bundles with known answers, for rules that must hold on any model.
-No Meridian and no built bundle: `make_bundle(**kwargs)` is what unit tests use instead of the demo."""
+"""Small hand-made bundles with known answers, for rules that must hold on any model.
+No Meridian and no built bundle: `make_bundle(**kwargs)` is what unit tests use instead of the demo.
+
+The per-draw cubes are built so that every window has the same per-draw ROI and mROI (outcome =
+ROI draw x the week's spend), which makes windows and geos easy to check by hand."""
 
 from __future__ import annotations
 
@@ -10,18 +13,19 @@ import pandas as pd
 
 from mmm_dash.core.bundle import (
     BUNDLE_SCHEMA_VERSION,
-    TOTAL_CHANNEL,
+    MARGINAL_INCREASE,
     Bundle,
+    Cube,
     CurveSet,
     ModelInfo,
-    OptimizationResult,
-    Period,
-    PeriodAnalysis,
+    OutcomeDraws,
 )
+from mmm_dash.core.windows import CURVE_KINDS, presets_for
 
 MULTIPLIERS = np.round(np.linspace(0, 2, 41), 4)
 CHANNELS = ("Strong", "Saturated", "Loser", "Noisy")
-WHOLE_RANGE = Period("all", "Whole range", "2024-01-01", "2024-12-23", 52)
+CURVE_SHAPES = [(600, 1.0), (250, 0.3), (80, 0.5), (150, 1.0)]  # (outcome at saturation, half point) per 100 spend
+N_DRAWS = 400
 
 
 def hill_curve(scale: float, half: float, slope: float = 1.0) -> np.ndarray:
@@ -68,152 +72,118 @@ def info(has_revenue=True, **fields) -> ModelInfo:
         non_media_channels=(),
         control_names=(),
         n_chains=1,
-        n_draws=200,
+        n_draws=N_DRAWS,
+        draws_kept=N_DRAWS,
+        fit_date="2024-12-30T10:00:00+00:00",
     )
     return dataclasses.replace(base, **fields)
 
 
-def period_analysis(
-    roi_draws: np.ndarray, mroi_draws: np.ndarray, curves: CurveSet, period: Period = WHOLE_RANGE
-) -> PeriodAnalysis:
-    """A period whose channel table summarises the given ROI and mROI draws."""
-    channels = list(curves.channels)
-    spend = curves.historical_spend
-    rows = {}
-    for i, ch in enumerate(channels):
-        r, m = roi_draws[:, i], mroi_draws[:, i]
-        io = r * spend[i]
-        rows[ch] = {
-            "spend": spend[i],
-            "pct_of_spend": spend[i] / spend.sum() * 100,
-            "impressions": spend[i] * 100,
-            **{
-                f"roi_{k}": v
-                for k, v in zip(
-                    ("mean", "median", "ci_lo", "ci_hi"),
-                    (r.mean(), np.median(r), *np.quantile(r, [0.05, 0.95])),
-                    strict=True,
-                )
-            },
-            **{
-                f"mroi_{k}": v
-                for k, v in zip(
-                    ("mean", "median", "ci_lo", "ci_hi"),
-                    (m.mean(), np.median(m), *np.quantile(m, [0.05, 0.95])),
-                    strict=True,
-                )
-            },
-            **{
-                f"incremental_outcome_{k}": v
-                for k, v in zip(
-                    ("mean", "median", "ci_lo", "ci_hi"),
-                    (io.mean(), np.median(io), *np.quantile(io, [0.05, 0.95])),
-                    strict=True,
-                )
-            },
-            "pct_of_contribution_mean": 5.0,
-            "pct_of_contribution_median": 5.0,
-            "pct_of_contribution_ci_lo": 4.0,
-            "pct_of_contribution_ci_hi": 6.0,
-            "effectiveness_mean": 0.01,
-            "cpik_mean": 1 / max(r.mean(), 1e-9),
-            "cpik_ci_lo": 0.5,
-            "cpik_ci_hi": 2.0,
-            "cpik_median": 1.0,
-            "effectiveness_median": 0.01,
-            "effectiveness_ci_lo": 0.005,
-            "effectiveness_ci_hi": 0.02,
-        }
-    table = pd.DataFrame(rows).T
-    total_roi = (roi_draws * spend).sum(1) / spend.sum()
-    table.loc[TOTAL_CHANNEL] = {
-        **{c: np.nan for c in table.columns},
-        "spend": spend.sum(),
-        "pct_of_spend": 100.0,
-        "roi_mean": total_roi.mean(),
-        "roi_ci_lo": np.quantile(total_roi, 0.05),
-        "roi_ci_hi": np.quantile(total_roi, 0.95),
-        "incremental_outcome_mean": (roi_draws * spend).sum(1).mean(),
-        "pct_of_contribution_mean": 20.0,
-        "pct_of_contribution_ci_lo": 15.0,
-        "pct_of_contribution_ci_hi": 25.0,
-        "cpik_mean": 1.0,
-    }
-    table = table.astype(float)
-    hist = spend
-    opt = OptimizationResult(
-        budget_factor=1.0,
-        budget=float(hist.sum()),
-        channels=tuple(channels),
-        historical_spend=hist,
-        optimal_spend=hist * np.array([1.3, 0.9, 0.7, 1.1]),
-        lower_bound=hist * 0.7,
-        upper_bound=hist * 1.3,
-        nonoptimized_outcome=np.array([4.0, 2.0, 0.5, 1.0]),
-        optimal_outcome=np.array([5.0, 1.9, 0.4, 1.05]),
-        meridian_seconds=1.0,
-    )
-    return PeriodAnalysis(
-        period=period,
-        channels=table,
-        non_paid=pd.DataFrame(),
-        baseline={
-            f"{m}_{s}": v
-            for m, base in (("incremental_outcome", 100.0), ("pct_of_contribution", 80.0))
-            for s, v in zip(("mean", "median", "ci_lo", "ci_hi"), (base, base, base * 0.9, base * 1.1), strict=True)
-        },
-        total_actual_outcome=120.0,
-        fit={"r_squared": 0.9, "mape": 0.05, "wmape": 0.05},
-        curves=curves,
-        optimizations={1.0: opt},
-        optimal_frequency=pd.DataFrame(),
-        roi_draws=roi_draws,
-        mroi_draws=mroi_draws,
-    )
-
-
-def four_channel_case(seed=1, period: Period = WHOLE_RANGE) -> PeriodAnalysis:
-    """Strong (ROI ~3, mROI ~1.6), Saturated (ROI ~1.5, mROI ~0.5), Loser (ROI ~0.5), Noisy (wide ROI)."""
+def channel_draws(seed: int = 1, n: int = N_DRAWS) -> tuple[np.ndarray, np.ndarray]:
+    """Per-draw ROI and mROI: Strong (ROI ~3, mROI ~1.6), Saturated (ROI ~1.5, mROI ~0.5),
+    Loser (ROI ~0.5), Noisy (wide ROI)."""
     rng = np.random.default_rng(seed)
-    n = 400
     roi = np.column_stack(
         [rng.normal(3, 0.3, n), rng.normal(1.5, 0.1, n), rng.normal(0.5, 0.1, n), rng.lognormal(0, 0.9, n)]
     )
     mroi = np.column_stack(
         [rng.normal(1.6, 0.2, n), rng.normal(0.5, 0.1, n), rng.normal(0.3, 0.1, n), rng.lognormal(-0.5, 0.9, n)]
     )
-    curves = curve_set(
-        CHANNELS,
-        [100.0, 100.0, 100.0, 100.0],
-        [(600, 1.0), (250, 0.3), (80, 0.5), (150, 1.0)],
-    )
-    return period_analysis(roi, mroi, curves, period)
+    return roi, mroi
 
 
-def make_bundle(*, periods=(WHOLE_RANGE,), seed: int = 1, timings=None, **info_fields) -> Bundle:
-    """A whole bundle of the four-channel case: one analysis per period (the first is the whole
-    range), weekly series over it, diagnostics frames; `info_fields` override ModelInfo fields."""
-    model = info(**info_fields)
-    analyses = {p.key: four_channel_case(seed=seed + i, period=p) for i, p in enumerate(periods)}
-    whole = periods[0]
-    times = [str(t.date()) for t in pd.date_range(whole.start, periods=whole.n_times, freq="7D")]
+def make_bundle(
+    *,
+    seed: int = 1,
+    n_weeks: int = 52,
+    start: str = "2024-01-01",
+    geos: tuple[str, ...] = (),
+    roi_scale: float = 1.0,
+    timings=None,
+    health=None,
+    **info_fields,
+) -> Bundle:
+    """A whole bundle of the four-channel case: 100 of spend per channel over the whole range, spread
+    over weeks (and geos: the first gets half), outcome = the draw's ROI x each week's spend;
+    `info_fields` override ModelInfo fields."""
     rng = np.random.default_rng(seed)
-    expected = 100.0 + 10 * np.sin(np.arange(len(times)) / 4)
-    over_time = pd.DataFrame(
-        {
-            "time": times,
-            "expected_mean": expected,
-            "expected_ci_lo": expected * 0.95,
-            "expected_ci_hi": expected * 1.05,
-            "baseline_mean": expected * 0.8,
-            "actual": expected * rng.normal(1, 0.02, len(times)),
+    times = [str(t.date()) for t in pd.date_range(start, periods=n_weeks, freq="7D")]
+    roi, mroi = channel_draws(seed)
+    roi = roi * roi_scale
+    n_geo = max(1, len(geos))
+    geo_weight = np.array([0.5] + [0.5 / (n_geo - 1)] * (n_geo - 1)) if n_geo > 1 else np.ones(1)
+    weekly = 1 + 0.5 * np.sin(np.arange(n_weeks) / 5)
+    weekly = weekly / weekly.sum()
+    spend = 100.0 * geo_weight[:, None, None] * weekly[None, :, None] * np.ones((1, 1, len(CHANNELS)))  # (G, T, C)
+    incremental = roi[:, None, None, :] * spend[None]  # (S, G, T, C)
+    marginal = mroi[:, None, None, :] * MARGINAL_INCREASE * spend[None]
+    level = 1000.0 / n_weeks * geo_weight[:, None] * np.ones((1, n_weeks))  # (G, T)
+    baseline = level[None] * rng.lognormal(0, 0.02, (N_DRAWS, 1, 1))
+    expected = baseline + incremental.sum(axis=-1)
+    actual = expected.mean(axis=0) * rng.normal(1, 0.02, level.shape)
+    arrays = {
+        "incremental": incremental,
+        "marginal": marginal,
+        "expected": expected[..., None],
+        "baseline": baseline[..., None],
+    }
+    national = {k: Cube.plain(v.sum(axis=1, keepdims=True)) for k, v in arrays.items()}
+    by_geo = {k: Cube.quantized(v) for k, v in arrays.items()} if geos else {}
+    draws = OutcomeDraws(
+        times=tuple(times),
+        geos=geos or ("national",),
+        channels=CHANNELS,
+        non_paid=(),
+        national=national,
+        by_geo=by_geo,
+        spend=spend,
+        impressions=spend * 100,
+        non_paid_impressions=np.zeros((n_geo, n_weeks, 0)),
+        actual=actual,
+        expected_mean=expected.mean(axis=0),
+        revenue_per_kpi=None,
+    )
+    presets = presets_for(times)
+    curves = {}
+    for p in presets:
+        if p.kind not in CURVE_KINDS:
+            continue
+        share = spend[:, draws.time_index(p.start, p.end)].sum(axis=(0, 1)) / 100.0
+        base = curve_set(CHANNELS, 100.0 * share, [(s * share[i], h) for i, (s, h) in enumerate(CURVE_SHAPES)])
+        curves[p.key] = base
+    model = info(
+        **{
+            "time_start": times[0],
+            "time_end": times[-1],
+            "n_times": n_weeks,
+            "is_national": not geos,
+            "n_geos": n_geo,
+            "geos": tuple(geos),
+            **info_fields,
         }
     )
-    contribution = pd.DataFrame(
-        {ch: expected * share for ch, share in zip(CHANNELS, (0.08, 0.06, 0.02, 0.04), strict=True)},
-        index=pd.Index(times, name="time"),
+    return Bundle(
+        schema_version=BUNDLE_SCHEMA_VERSION,
+        info=model,
+        draws=draws,
+        presets={p.key: p for p in presets},
+        curves=curves,
+        optimal_frequency={},
+        rhat=_rhat(),
+        hill_curves=_hill_curves(),
+        adstock_decay=_adstock_decay(),
+        health=health,
+        timings=timings or {"build_seconds": 1.0, "meridian_seconds": 0.5, "steps": {"outcome draws": 0.2}},
     )
-    rhat = pd.DataFrame(
+
+
+def four_channel_case(seed: int = 1, **bundle_fields):
+    """The whole-range analysis of `make_bundle(seed=seed)`."""
+    return make_bundle(seed=seed, **bundle_fields).period("all")
+
+
+def _rhat() -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "param": ["alpha_m", "beta_m", "ec_m"],
             "n_params": [4.0, 4.0, 4.0],
@@ -222,10 +192,14 @@ def make_bundle(*, periods=(WHOLE_RANGE,), seed: int = 1, timings=None, **info_f
             "percent_bad_r_hat": [0.0, 0.0, 0.0],
             "row_idx_bad_r_hat": [[], [], []],
             "col_idx_bad_r_hat": [[], [], []],
+            "min_ess": [320.0, 280.0, 300.0],
         }
     )
+
+
+def _hill_curves() -> pd.DataFrame:
     units = np.linspace(0, 2, 11)
-    hill_curves = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "channel": ch,
@@ -241,8 +215,11 @@ def make_bundle(*, periods=(WHOLE_RANGE,), seed: int = 1, timings=None, **info_f
             for dist, m in (("posterior", u / (u + 0.5)), ("prior", u / (u + 1.0)))
         ]
     )
+
+
+def _adstock_decay() -> pd.DataFrame:
     lags = np.linspace(0, 8, 9)
-    adstock_decay = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "channel": ch,
@@ -257,15 +234,4 @@ def make_bundle(*, periods=(WHOLE_RANGE,), seed: int = 1, timings=None, **info_f
             for t in lags
             for dist, m in (("posterior", 0.6**t), ("prior", 0.5**t))
         ]
-    )
-    return Bundle(
-        schema_version=BUNDLE_SCHEMA_VERSION,
-        info=dataclasses.replace(model, time_start=times[0], time_end=times[-1], n_times=len(times)),
-        periods=analyses,
-        over_time=over_time,
-        contribution_over_time=contribution,
-        rhat=rhat,
-        hill_curves=hill_curves,
-        adstock_decay=adstock_decay,
-        timings=timings or {"build_seconds": 1.0, "meridian_seconds": 0.5},
     )

@@ -24,7 +24,7 @@ def tiny_bundle(name: str) -> Bundle:
     info = ModelInfo(**{f.name: None for f in dataclasses.fields(ModelInfo)})
     empty = pd.DataFrame()
     return Bundle(
-        BUNDLE_SCHEMA_VERSION, dataclasses.replace(info, name=name), {}, empty, empty, empty, empty, empty, {}
+        BUNDLE_SCHEMA_VERSION, dataclasses.replace(info, name=name), None, {}, {}, {}, empty, empty, empty, None, {}
     )
 
 

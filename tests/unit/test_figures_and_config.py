@@ -22,16 +22,16 @@ def validated(fig) -> go.Figure:
 def every_figure():
     """Each figure builder called on a synthetic bundle, as the pages call them."""
     bundle = make_bundle()
-    analysis = bundle.periods["all"]
-    table, period, info = analysis.channel_table(), analysis.period, bundle.info
+    analysis = bundle.period("all")
+    table, info = analysis.channel_table(), bundle.info
     ch = analysis.curves.channels[0]
     hist = analysis.curves.historical_spend
     return {
-        "expected_vs_actual": charts.expected_vs_actual(bundle.over_time, period, "revenue"),
+        "expected_vs_actual": charts.expected_vs_actual(analysis.series, "revenue"),
         "contribution_bars": charts.contribution_bars(table, "revenue"),
         "contribution_pie": charts.contribution_pie(table, 1000.0),
         "waterfall": charts.waterfall(1000.0, table, "revenue"),
-        "contribution_over_time": charts.contribution_over_time(bundle.contribution_over_time, period, "revenue"),
+        "contribution_over_time": charts.contribution_over_time(analysis.contribution_series, "revenue"),
         "spend_vs_contribution": charts.spend_vs_contribution(table),
         "metric_bars": charts.metric_bars(table, "roi", info.roi_label, reference=1.0),
         "metric_bars_empty": charts.metric_bars(table.assign(cpik_mean=np.nan), "cpik", "CPIK"),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mmm_dash.core.exports import documents
-from tests.unit.synthetic import four_channel_case, info
+from tests.unit.synthetic import four_channel_case
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
@@ -39,20 +39,23 @@ def test_json_is_clean_numbers_and_nulls():
 
 
 def test_metrics_document_has_stable_keys():
-    from mmm_dash.core.bundle import Bundle
+    from tests.unit.synthetic import make_bundle
 
-    analysis = four_channel_case()
-    bundle = Bundle(3, info(), {"all": analysis}, None, None, None, None, None, {})
+    bundle = make_bundle()
+    analysis = bundle.period("all")
     doc = documents.metrics_document(bundle, analysis)
     assert set(doc) == {
         "format_version",
         "generated_at",
         "model",
         "period",
+        "geo",
         "confidence_level",
         "channels",
         "total",
+        "non_paid",
         "baseline",
+        "health",
     }
     assert set(doc["channels"][0]) == {
         "channel",

@@ -1,9 +1,15 @@
-"""Build the analysis bundle from a loaded Meridian model: every number comes from Meridian's
-Analyzer and BudgetOptimizer; this module only selects, reshapes and times those calls."""
+"""Build the analysis bundle from a loaded Meridian model: every number comes from Meridian (its
+Analyzer and ModelReviewer); this module only selects, reshapes and times those calls.
+
+One Analyzer pass per quantity, per geo and week (`aggregate_geos=False, aggregate_times=False`),
+instead of one pass per period: every window and geo is then a sum over the stored draws
+(`core.windows`), and the response curves of every preset come from the same 40 passes.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -12,33 +18,55 @@ import numpy as np
 import pandas as pd
 
 from mmm_dash.core.bundle import (
-    BUDGET_FACTORS,
     BUNDLE_SCHEMA_VERSION,
     CONFIDENCE,
-    DEFAULT_BOUND,
-    STATS,
-    TOTAL_CHANNEL,
-    UNCERTAIN_METRICS,
+    MARGINAL_INCREASE,
     Bundle,
+    Cube,
     CurveSet,
     ModelInfo,
-    OptimizationResult,
+    OutcomeDraws,
     Period,
-    PeriodAnalysis,
-    period_times,
-    periods_for,
 )
+from mmm_dash.core.windows import CURVE_KINDS, presets_for, summarise
 
 SPEND_MULTIPLIERS = np.round(np.linspace(0.0, 2.0, 41), 4)
-MAX_CURVE_DRAWS = 500
+MAX_DRAWS = 500  # posterior draws kept per bundle at most (all of the usual 2-4 chains x 100-200)
+MIN_DRAWS = 100  # never thin below this, whatever the size
+DRAW_BUDGET_BYTES = 80_000_000  # per-draw arrays of a bundle stay under this (thinning draws if needed)
+OPTIMAL_FREQUENCY_KINDS = ("all", "year", "last52")
 Progress = Callable[[str, float], None]  # (message, fraction done)
 
+# Share of a typical build each step takes (demo model), so progress moves evenly.
+STEP_WEIGHTS = {
+    "analyzer": 0.02,
+    "outcome draws": 0.10,
+    "response curves": 0.30,
+    "optimal frequency": 0.05,
+    "convergence (R-hat, ESS)": 0.30,
+    "Hill curves and adstock": 0.08,
+    "health review (Meridian ModelReviewer)": 0.15,
+}
 
-class _Clock:
-    """Sums the time spent inside Meridian calls, to compare with the whole build."""
 
-    def __init__(self):
+class StepClock:
+    """Times each named step of the build (all of them are Meridian calls plus reshaping)."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.steps: dict[str, float] = {}
         self.meridian = 0.0
+        self.done = 0.0
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        self.progress(name, min(self.done, 0.99))
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.steps[name] = self.steps.get(name, 0.0) + time.perf_counter() - start
+            self.done += STEP_WEIGHTS.get(name, 0.0)
 
     @contextlib.contextmanager
     def meridian_call(self) -> Iterator[None]:
@@ -53,7 +81,16 @@ def _names(values) -> tuple[str, ...]:
     return tuple(str(v) for v in values) if values is not None else ()
 
 
-def model_info(mmm, name: str, file_name: str, sha256: str, meridian_version: str) -> ModelInfo:
+def _fit_date(mmm) -> str:
+    try:
+        return str(mmm.inference_data.posterior.attrs.get("created_at", ""))
+    except Exception:  # an unusual InferenceData: the date is informative, not essential
+        return ""
+
+
+def model_info(
+    mmm, name: str, file_name: str, sha256: str, meridian_version: str, version: str = "", draws_kept: int = 0
+) -> ModelInfo:
     data = mmm.input_data
     posterior = mmm.inference_data.posterior
     return ModelInfo(
@@ -79,208 +116,231 @@ def model_info(mmm, name: str, file_name: str, sha256: str, meridian_version: st
         control_names=_names(data.control_variable.values if data.control_variable is not None else None),
         n_chains=int(posterior.sizes["chain"]),
         n_draws=int(posterior.sizes["draw"]),
+        version=version,
+        fit_date=_fit_date(mmm),
+        geos=() if mmm.is_national else _names(data.geo.values),
+        draws_kept=draws_kept,
     )
 
 
-def _metric_table(ds, channels, metrics, distribution="posterior") -> pd.DataFrame:
-    """Flatten a summary_metrics dataset to one row per channel, `<metric>_<stat>` columns."""
-    out = pd.DataFrame(index=pd.Index(channels, name="channel"))
-    for metric in metrics:
-        if metric not in ds:
+def draws_to_keep(info: ModelInfo, n_curve_presets: int) -> np.ndarray:
+    """Indices of the (chain x draw) posterior draws the bundle keeps: all of them up to MAX_DRAWS,
+    fewer (evenly spread, never below MIN_DRAWS) when the per-draw arrays would pass the budget."""
+    total = info.n_posterior_draws
+    c, n, t, g = len(info.paid_channels), len(info.non_paid_channels), info.n_times, info.n_geos
+    per_draw = (2 * c + n + 2) * t * 4 + c * t * 4 + n_curve_presets * c * len(SPEND_MULTIPLIERS) * 4
+    if not info.is_national:
+        per_draw += (2 * c + n + 2) * g * t * 2
+    fits = max(MIN_DRAWS, DRAW_BUDGET_BYTES // per_draw)
+    keep = min(total, MAX_DRAWS, fits)
+    return np.unique(np.linspace(0, total - 1, keep).round().astype(int))
+
+
+def _flat(tensor, keep: np.ndarray | None = None) -> np.ndarray:
+    """(chains, draws, ...) -> (kept draws, ...) float64."""
+    arr = np.asarray(tensor, dtype=np.float64)
+    arr = arr.reshape(-1, *arr.shape[2:])
+    return arr if keep is None else arr[keep]
+
+
+def _spend_by_geo_week(analyzer, mmm) -> np.ndarray:
+    """(G, T, C) spend of the paid channels (media, then R&F): the input data's own where it has geo
+    and week detail, else Meridian's imputation from media units (`get_aggregated_spend`)."""
+    data = mmm.input_data
+    parts = []
+    for spend, has_geo, has_time in (
+        (data.media_spend, data.media_spend_has_geo_dimension, data.media_spend_has_time_dimension),
+        (data.rf_spend, data.rf_spend_has_geo_dimension, data.rf_spend_has_time_dimension),
+    ):
+        if spend is None:
             continue
-        arr = ds[metric].sel(distribution=distribution) if "distribution" in ds[metric].dims else ds[metric]
-        for stat, meridian_stat in zip(STATS, ("mean", "median", "ci_lo", "ci_hi"), strict=True):
-            values = arr.sel(metric=meridian_stat).to_series() if "metric" in arr.dims else arr.to_series()
-            out[f"{metric}_{stat}"] = values.reindex(channels).astype(float).values
-    return out
+        if not (has_geo and has_time):
+            break
+        parts.append(np.asarray(spend.values, dtype=np.float64))
+    else:
+        return np.concatenate(parts, axis=-1)
+    if mmm.is_national:
+        return np.asarray(analyzer.get_aggregated_spend(aggregate_times=False).values, dtype=np.float64)[None]
+    geos = [str(g) for g in data.geo.values]
+    return np.stack(
+        [
+            np.asarray(analyzer.get_aggregated_spend(selected_geos=[g], aggregate_times=False).values, dtype=np.float64)
+            for g in geos
+        ]
+    )
 
 
-def _paid_table(analyzer, selected_times, use_kpi, clock) -> pd.DataFrame:
+def _cubes(arrays: dict[str, np.ndarray], is_national: bool) -> tuple[dict[str, Cube], dict[str, Cube]]:
+    """(S, G, T, K) arrays -> national float32 cubes (summed over geos) and float16 geo cubes."""
+    national = {k: Cube.plain(v.sum(axis=1, keepdims=True)) for k, v in arrays.items()}
+    by_geo = {} if is_national else {k: Cube.quantized(v) for k, v in arrays.items() if k != "incremental_kpi"}
+    return national, by_geo
+
+
+def _outcome_draws(analyzer, mmm, info: ModelInfo, keep: np.ndarray, use_kpi: bool, clock: StepClock) -> OutcomeDraws:
+    c = len(info.paid_channels)
+    per_week = {"aggregate_geos": False, "aggregate_times": False, "use_kpi": use_kpi}
     with clock.meridian_call():
-        ds = analyzer.summary_metrics(selected_times=selected_times, use_kpi=use_kpi, confidence_level=CONFIDENCE)
-    channels = [str(c) for c in ds.channel.values]
-    table = _metric_table(ds, channels, UNCERTAIN_METRICS)
-    for plain in ("spend", "pct_of_spend", "impressions", "pct_of_impressions", "cpm"):
-        if plain in ds:
-            table[plain] = ds[plain].to_series().reindex(channels).astype(float).values
-    # Meridian labels the total "All Paid Channels" or "All Channels" depending on the model.
-    return table.rename(index={channels[-1]: TOTAL_CHANNEL})
-
-
-def _non_paid_table(analyzer, info: ModelInfo, selected_times, use_kpi, clock) -> pd.DataFrame:
-    non_paid = info.organic_media_channels + info.organic_rf_channels + info.non_media_channels
-    if not non_paid:
-        return pd.DataFrame()
-    with clock.meridian_call():
-        ds = analyzer.summary_metrics(
-            selected_times=selected_times,
-            use_kpi=use_kpi,
-            include_non_paid_channels=True,
-            confidence_level=CONFIDENCE,
+        incremental = _flat(analyzer.incremental_outcome(include_non_paid_channels=True, **per_week), keep)
+        marginal = _flat(
+            analyzer.incremental_outcome(
+                scaling_factor0=1.0,
+                scaling_factor1=1.0 + MARGINAL_INCREASE,
+                include_non_paid_channels=False,
+                by_reach=True,
+                **per_week,
+            ),
+            keep,
         )
-    return _metric_table(ds, list(non_paid), ("incremental_outcome", "pct_of_contribution", "effectiveness"))
-
-
-def _baseline(analyzer, selected_times, use_kpi, clock) -> dict[str, float]:
-    with clock.meridian_call():
-        ds = analyzer.baseline_summary_metrics(
-            selected_times=selected_times, use_kpi=use_kpi, confidence_level=CONFIDENCE
+        expected_all = _flat(analyzer.expected_outcome(**per_week))  # every draw, for the fit's posterior mean
+        baseline = _flat(analyzer._calculate_baseline_expected_outcome(**per_week), keep)  # noqa: SLF001
+        impressions = np.asarray(
+            analyzer.get_aggregated_impressions(
+                aggregate_geos=False, aggregate_times=False, include_non_paid_channels=True
+            ),
+            dtype=np.float64,
         )
-    out = {}
-    for var, key in (("baseline_outcome", "incremental_outcome"), ("pct_of_contribution", "pct_of_contribution")):
-        arr = ds[var].sel(distribution="posterior")
-        for stat in STATS:
-            out[f"{key}_{stat}"] = float(arr.sel(metric=stat))
-    return out
+        spend = _spend_by_geo_week(analyzer, mmm)
+        kpi_national = None
+        if info.has_revenue and info.kpi_type != "revenue":
+            kpi_national = _flat(
+                analyzer.incremental_outcome(
+                    use_kpi=True, aggregate_geos=True, aggregate_times=False, include_non_paid_channels=False
+                ),
+                keep,
+            )
+    model_context = mmm.model_context
+    kpi = np.asarray(model_context.kpi, dtype=np.float64).reshape(info.n_geos, info.n_times)
+    rpk = None
+    if model_context.revenue_per_kpi is not None:
+        rpk = np.asarray(model_context.revenue_per_kpi, dtype=np.float64).reshape(info.n_geos, info.n_times)
+    actual = kpi if use_kpi else kpi * rpk
+    arrays = {
+        "incremental": incremental[..., :c],
+        "marginal": marginal,
+        "expected": expected_all[keep][..., None],
+        "baseline": baseline[..., None],
+    }
+    if info.non_paid_channels:
+        arrays["non_paid"] = incremental[..., c:]
+    national, by_geo = _cubes(arrays, info.is_national)
+    if kpi_national is not None:
+        national["incremental_kpi"] = Cube.plain(kpi_national[:, None])
+    return OutcomeDraws(
+        times=tuple(str(t) for t in mmm.input_data.time.values),
+        geos=info.geos or ("national",),
+        channels=info.paid_channels,
+        non_paid=info.non_paid_channels,
+        national=national,
+        by_geo=by_geo,
+        spend=spend,
+        impressions=impressions[..., :c],
+        non_paid_impressions=impressions[..., c:],
+        actual=actual,
+        expected_mean=expected_all.mean(axis=0),
+        revenue_per_kpi=rpk if (info.has_revenue and info.kpi_type != "revenue") else None,
+    )
 
 
-def _curves(analyzer, mmm, channels, selected_times, use_kpi, clock) -> CurveSet:
-    """Per-draw incremental outcome at each spend multiplier: the same call Meridian's
-    response_curves makes, kept per draw so scenario totals get honest intervals."""
-    from meridian.analysis.analyzer import get_central_tendency_and_ci
-
-    n_draws_total = mmm.inference_data.posterior.sizes["chain"] * mmm.inference_data.posterior.sizes["draw"]
-    keep = np.linspace(0, n_draws_total - 1, min(n_draws_total, MAX_CURVE_DRAWS)).round().astype(int)
-    m, c = len(SPEND_MULTIPLIERS), len(channels)
-    draws = np.zeros((len(keep), c, m))
-    summary = np.zeros((3, c, m))
+def _curves(
+    analyzer, info: ModelInfo, presets: list[Period], draws: OutcomeDraws, keep, use_kpi, clock
+) -> dict[str, CurveSet]:
+    """Per-draw response curves of every preset in CURVE_KINDS: Meridian's incremental outcome with
+    each channel's media scaled by each multiplier in every week (as `response_curves` does), per
+    week, summed over each preset's weeks. The summary uses every draw, as Meridian's does."""
+    chosen = [p for p in presets if p.kind in CURVE_KINDS]
+    windows = {p.key: draws.time_index(p.start, p.end) for p in chosen}
+    c, m = len(info.paid_channels), len(SPEND_MULTIPLIERS)
+    total = info.n_posterior_draws
+    sums = {key: np.zeros((total, c, m)) for key in windows}
     for j, mult in enumerate(SPEND_MULTIPLIERS):
         if mult == 0:
             continue
         with clock.meridian_call():
-            per_draw = analyzer.incremental_outcome(
-                scaling_factor0=0.0,
-                scaling_factor1=float(mult),
-                selected_times=selected_times,
-                by_reach=True,
-                inverse_transform_outcome=True,
-                use_kpi=use_kpi,
-                include_non_paid_channels=False,
-            )
-            stats = get_central_tendency_and_ci(per_draw, CONFIDENCE)  # (C, 3): mean, ci_lo, ci_hi
-        arr = np.asarray(per_draw)
-        draws[:, :, j] = arr.reshape(-1, c)[keep]
-        summary[:, :, j] = np.asarray(stats).T
-    with clock.meridian_call():
-        spend = analyzer.get_historical_spend(selected_times=selected_times)
-    return CurveSet(
-        channels=tuple(channels),
-        multipliers=SPEND_MULTIPLIERS.astype(float),
-        historical_spend=np.asarray(spend.values if hasattr(spend, "values") else spend, dtype=float),
-        draws=draws,
-        mean=summary[0],
-        ci_lo=summary[1],
-        ci_hi=summary[2],
-    )
-
-
-def _roi_draws(analyzer, selected_times, use_kpi, clock) -> tuple[np.ndarray, np.ndarray]:
-    with clock.meridian_call():
-        roi = np.asarray(analyzer.roi(selected_times=selected_times, use_kpi=use_kpi))
-        mroi = np.asarray(analyzer.marginal_roi(selected_times=selected_times, use_kpi=use_kpi))
-    return roi.reshape(-1, roi.shape[-1]), mroi.reshape(-1, mroi.shape[-1])
-
-
-def _optimizations(mmm, period: Period, use_kpi, clock) -> dict[float, OptimizationResult]:
-    from meridian.analysis import optimizer
-
-    budget_optimizer = optimizer.BudgetOptimizer(mmm)
-    results: dict[float, OptimizationResult] = {}
-    historical_budget = None
-    for factor in sorted(BUDGET_FACTORS, key=lambda f: f != 1.0):  # historical budget first
-        start = time.perf_counter()
-        with clock.meridian_call():
-            res = budget_optimizer.optimize(
-                start_date=period.start,
-                end_date=period.end,
-                fixed_budget=True,
-                budget=None if factor == 1.0 else historical_budget * factor,
-                use_optimal_frequency=False,  # same curves as the dashboard's (historical frequency)
-                use_kpi=use_kpi,
-                confidence_level=CONFIDENCE,
-                spend_constraint_lower=DEFAULT_BOUND,  # Meridian's default too; named so both sides agree
-                spend_constraint_upper=DEFAULT_BOUND,
-            )
-        opt, non = res.optimized_data, res.nonoptimized_data
-        if factor == 1.0:
-            historical_budget = float(non.attrs["budget"])
-        channels = tuple(str(c) for c in opt.channel.values)
-        hist = np.asarray(non["spend"].values, dtype=float)
-        results[factor] = OptimizationResult(
-            budget_factor=factor,
-            budget=float(opt.attrs["budget"]),
-            channels=channels,
-            historical_spend=hist,
-            optimal_spend=np.asarray(opt["spend"].values, dtype=float),
-            lower_bound=hist * (1 - DEFAULT_BOUND),
-            upper_bound=hist * (1 + DEFAULT_BOUND),
-            nonoptimized_outcome=np.asarray(non["incremental_outcome"].sel(metric="mean").values, dtype=float),
-            optimal_outcome=np.asarray(opt["incremental_outcome"].sel(metric="mean").values, dtype=float),
-            meridian_seconds=time.perf_counter() - start,
-        )
-    return dict(sorted(results.items()))
-
-
-def _optimal_frequency(analyzer, info, selected_times, use_kpi, clock) -> pd.DataFrame:
-    if not info.rf_channels:
-        return pd.DataFrame()
-    with clock.meridian_call():
-        ds = analyzer.optimal_freq(selected_times=selected_times, use_kpi=use_kpi, confidence_level=CONFIDENCE)
-    table = pd.DataFrame({"optimal_frequency": ds["optimal_frequency"].to_series().astype(float)}).rename_axis(
-        "channel"
-    )
-    if "optimized_roi" in ds:
-        roi = ds["optimized_roi"]
-        table["roi_at_optimal_mean"] = roi.sel(metric="mean").to_series().reindex(table.index).values
-    freq = ds["roi"].sel(metric="mean").to_pandas() if "roi" in ds else None
-    if freq is not None:
-        table["roi_by_frequency"] = [
-            {"frequency": [float(f) for f in freq.index], "roi": [float(v) for v in freq[ch]]} for ch in table.index
-        ]
-    return table
-
-
-def _fit(analyzer, selected_times, use_kpi, clock) -> dict[str, float]:
-    with clock.meridian_call():
-        ds = analyzer.predictive_accuracy(selected_times=selected_times, use_kpi=use_kpi)
-    df = ds.to_dataframe().reset_index()
-    national = df[df["geo_granularity"] == "national"].set_index("metric")["value"]
-    geo = df[df["geo_granularity"] == "geo"].set_index("metric")["value"]
-    out = {
-        "r_squared": float(national.get("R_Squared", np.nan)),
-        "mape": float(national.get("MAPE", np.nan)),
-        "wmape": float(national.get("wMAPE", np.nan)),
-    }
-    if len(geo):
-        out.update(
-            geo_r_squared=float(geo.get("R_Squared", np.nan)),
-            geo_mape=float(geo.get("MAPE", np.nan)),
-            geo_wmape=float(geo.get("wMAPE", np.nan)),
+            per_week = _flat(
+                analyzer.incremental_outcome(
+                    scaling_factor0=0.0,
+                    scaling_factor1=float(mult),
+                    aggregate_geos=True,
+                    aggregate_times=False,
+                    by_reach=True,
+                    inverse_transform_outcome=True,
+                    use_kpi=use_kpi,
+                    include_non_paid_channels=False,
+                )
+            )  # (S, T, C)
+        for key, weeks in windows.items():
+            sums[key][:, :, j] = per_week[:, weeks].sum(axis=1)
+    out = {}
+    for key, weeks in windows.items():
+        stats = summarise(sums[key])
+        out[key] = CurveSet(
+            channels=info.paid_channels,
+            multipliers=SPEND_MULTIPLIERS.astype(float),
+            historical_spend=draws.spend[:, weeks].sum(axis=(0, 1)),
+            draws=sums[key][keep].astype(np.float32),
+            mean=stats["mean"],
+            ci_lo=stats["ci_lo"],
+            ci_hi=stats["ci_hi"],
         )
     return out
 
 
-def _over_time(analyzer, use_kpi, clock) -> pd.DataFrame:
-    with clock.meridian_call():
-        ds = analyzer.expected_vs_actual_data(aggregate_geos=True, use_kpi=use_kpi, confidence_level=CONFIDENCE)
-    return pd.DataFrame(
-        {
-            "time": [str(t) for t in ds.time.values],
-            "expected_mean": ds["expected"].sel(metric="mean").values,
-            "expected_ci_lo": ds["expected"].sel(metric="ci_lo").values,
-            "expected_ci_hi": ds["expected"].sel(metric="ci_hi").values,
-            "baseline_mean": ds["baseline"].sel(metric="mean").values,
-            "actual": ds["actual"].values,
-        }
-    )
+def _optimal_frequency(analyzer, info: ModelInfo, presets: list[Period], draws, use_kpi, clock) -> dict:
+    if not info.rf_channels:
+        return {}
+    out = {}
+    for period in presets:
+        if period.kind not in OPTIMAL_FREQUENCY_KINDS:
+            continue
+        weeks = draws.times[draws.time_index(period.start, period.end)]
+        with clock.meridian_call():
+            ds = analyzer.optimal_freq(
+                selected_times=None if period.kind == "all" else list(weeks),
+                use_kpi=use_kpi,
+                confidence_level=CONFIDENCE,
+            )
+        table = pd.DataFrame({"optimal_frequency": ds["optimal_frequency"].to_series().astype(float)})
+        table = table.rename_axis("channel")
+        if "optimized_roi" in ds:
+            table["roi_at_optimal_mean"] = (
+                ds["optimized_roi"].sel(metric="mean").to_series().reindex(table.index).values
+            )
+        if "roi" in ds:
+            roi = ds["roi"]
+            curves = {
+                stat: roi.sel(metric=stat).to_pandas() for stat in ("mean", "ci_lo", "ci_hi") if stat in roi.metric
+            }
+            table["roi_by_frequency"] = [
+                {
+                    "frequency": [float(f) for f in curves["mean"].index],
+                    **{s: [float(v) for v in df[ch]] for s, df in curves.items()},
+                }
+                for ch in table.index
+            ]
+        out[period.key] = table
+    return out
 
 
-def _contribution_over_time(analyzer, mmm, channels, use_kpi, clock) -> pd.DataFrame:
+def _convergence(analyzer, mmm, clock) -> pd.DataFrame:
+    """Meridian's rhat_summary per parameter group, with the smallest bulk effective sample size
+    of each group (ArviZ, which Meridian's InferenceData comes with)."""
+    import arviz as az
+
     with clock.meridian_call():
-        per_draw = analyzer.incremental_outcome(aggregate_times=False, use_kpi=use_kpi, include_non_paid_channels=False)
-    mean = np.asarray(per_draw).mean(axis=(0, 1))  # (T, C): posterior mean per week
-    times = [str(t) for t in mmm.input_data.time.values]
-    return pd.DataFrame(mean, index=pd.Index(times, name="time"), columns=list(channels))
+        rhat = analyzer.rhat_summary()
+    frame = pd.DataFrame({col: list(rhat[col]) for col in rhat.columns})
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = [v.tolist() if isinstance(v, np.ndarray) else v for v in frame[col]]
+    posterior = mmm.inference_data.posterior
+    names = [p for p in frame["param"] if p in posterior]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ess = az.ess(posterior, var_names=names, method="bulk")
+    min_ess = {p: float(np.nanmin(np.asarray(ess[p]))) if np.asarray(ess[p]).size else math.nan for p in names}
+    frame["min_ess"] = [min_ess.get(p, math.nan) for p in frame["param"]]
+    return frame
 
 
 def build_bundle(
@@ -290,93 +350,62 @@ def build_bundle(
     file_name: str,
     sha256: str,
     meridian_version: str,
+    version: str = "",
     progress: Progress = lambda _m, _f: None,
 ) -> Bundle:
     """Run every Meridian analysis the dashboard needs, once."""
     from meridian.analysis import analyzer as analyzer_module
 
+    from mmm_dash.builder.meridian.review import review_model
+
     build_start = time.perf_counter()
-    clock = _Clock()
+    clock = StepClock(progress)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     # Meridian warns on every spend lookup of a model without R&F channels; it is not actionable here.
     warnings.filterwarnings("ignore", message="Requested spends for paid media channels with R&F data")
-    info = model_info(mmm, name, file_name, sha256, meridian_version)
-    use_kpi = not info.has_revenue
-    with clock.meridian_call():
-        analyzer = analyzer_module.Analyzer(mmm)
+    info = model_info(mmm, name, file_name, sha256, meridian_version, version)
     times = [str(t) for t in mmm.input_data.time.values]
-    periods = periods_for(times)
-    steps = len(periods) * 4 + 4
-    done = 0
+    presets = presets_for(times)
+    keep = draws_to_keep(info, sum(p.kind in CURVE_KINDS for p in presets))
+    info = model_info(mmm, name, file_name, sha256, meridian_version, version, draws_kept=len(keep))
+    use_kpi = not info.has_revenue
 
-    def step(msg: str) -> None:
-        nonlocal done
-        done += 1
-        progress(msg, min(done / steps, 0.99))
-
-    step("model summary over time")
-    over_time = _over_time(analyzer, use_kpi, clock)
-    contribution = _contribution_over_time(analyzer, mmm, info.paid_channels, use_kpi, clock)
-    step("convergence diagnostics (R-hat)")
-    with clock.meridian_call():
-        rhat = analyzer.rhat_summary()
+    with clock.step("analyzer"), clock.meridian_call():
+        analyzer = analyzer_module.Analyzer(mmm)
+    with clock.step("outcome draws"):
+        draws = _outcome_draws(analyzer, mmm, info, keep, use_kpi, clock)
+    with clock.step("response curves"):
+        curves = _curves(analyzer, info, presets, draws, keep, use_kpi, clock)
+    with clock.step("optimal frequency"):
+        opt_freq = _optimal_frequency(analyzer, info, presets, draws, use_kpi, clock)
+    with clock.step("convergence (R-hat, ESS)"):
+        rhat = _convergence(analyzer, mmm, clock)
+    with clock.step("Hill curves and adstock"), clock.meridian_call():
         hill = analyzer.hill_curves(confidence_level=CONFIDENCE)
         adstock = analyzer.adstock_decay(confidence_level=CONFIDENCE)
     hill = hill.drop(columns=[c for c in hill.columns if "histogram" in c]).reset_index(drop=True)
-
-    analyses: dict[str, PeriodAnalysis] = {}
-    for period in periods:
-        selected = None if period.key == "all" else period_times(times, period)
-        step(f"{period.label}: channel metrics")
-        channels = _paid_table(analyzer, selected, use_kpi, clock)
-        non_paid = _non_paid_table(analyzer, info, selected, use_kpi, clock)
-        baseline = _baseline(analyzer, selected, use_kpi, clock)
-        fit = _fit(analyzer, selected, use_kpi, clock)
-        actual = float(over_time.set_index("time").loc[period.start : period.end, "actual"].sum())
-        step(f"{period.label}: response curves")
-        curves = _curves(analyzer, mmm, info.paid_channels, selected, use_kpi, clock)
-        roi_draws, mroi_draws = _roi_draws(analyzer, selected, use_kpi, clock)
-        step(f"{period.label}: budget optimization (Meridian)")
-        optimizations = _optimizations(mmm, period, use_kpi, clock)
-        step(f"{period.label}: optimal frequency")
-        opt_freq = _optimal_frequency(analyzer, info, selected, use_kpi, clock)
-        analyses[period.key] = PeriodAnalysis(
-            period=period,
-            channels=channels,
-            non_paid=non_paid,
-            baseline=baseline,
-            total_actual_outcome=actual,
-            fit=fit,
-            curves=curves,
-            optimizations=optimizations,
-            optimal_frequency=opt_freq,
-            roi_draws=roi_draws,
-            mroi_draws=mroi_draws,
-        )
-    total = time.perf_counter() - build_start
+    with clock.step("health review (Meridian ModelReviewer)"), clock.meridian_call():
+        health = review_model(mmm)
     progress("done", 1.0)
     bundle = Bundle(
         schema_version=BUNDLE_SCHEMA_VERSION,
         info=info,
-        periods=analyses,
-        over_time=over_time,
-        contribution_over_time=contribution,
-        rhat=_plain_rhat(rhat),
+        draws=draws,
+        presets={p.key: p for p in presets},
+        curves=curves,
+        optimal_frequency=opt_freq,
+        rhat=rhat,
         hill_curves=hill,
         adstock_decay=adstock.reset_index(drop=True),
-        timings={"build_seconds": total, "meridian_seconds": clock.meridian},
+        health=health,
+        timings={
+            "build_seconds": time.perf_counter() - build_start,
+            "meridian_seconds": clock.meridian,
+            "steps": dict(clock.steps),
+        },
     )
     assert_plain(bundle)
     return bundle
-
-
-def _plain_rhat(rhat) -> pd.DataFrame:
-    """Meridian returns a DataFrame subclass holding arrays; keep plain pandas with lists."""
-    frame = pd.DataFrame({col: list(rhat[col]) for col in rhat.columns})
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = [v.tolist() if isinstance(v, np.ndarray) else v for v in frame[col]]
-    return frame
 
 
 FORBIDDEN_MODULES = ("meridian", "tensorflow", "jax", "jaxlib", "tf_keras", "xarray", "arviz")

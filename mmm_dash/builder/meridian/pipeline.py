@@ -13,7 +13,9 @@ from mmm_dash.core.bundle import Bundle
 __all__ = ["analyse_file"]
 
 
-def analyse_file(path: Path, model_dir: Path, name: str, sha256: str, progress: Callable[[str, float], None]) -> Bundle:
+def analyse_file(
+    path: Path, model_dir: Path, name: str, sha256: str, progress: Callable[[str, float], None], version: str = ""
+) -> Bundle:
     """Load `path` (inside `model_dir`) with Meridian and compute its bundle, reporting progress."""
     mmm = load_model(path, model_dir)
     return build_bundle(
@@ -22,5 +24,6 @@ def analyse_file(path: Path, model_dir: Path, name: str, sha256: str, progress: 
         file_name=path.name,
         sha256=sha256,
         meridian_version=meridian_version(),
+        version=version,
         progress=progress,
     )

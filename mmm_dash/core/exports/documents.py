@@ -64,6 +64,8 @@ def _header(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "model": {
             "name": info.name,
+            "version": info.version or None,
+            "fit_date": info.fit_date or None,
             "file": info.file_name,
             "sha256": info.sha256,
             "meridian_version": info.meridian_version,
@@ -78,7 +80,9 @@ def _header(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
             "start": analysis.period.start,
             "end": analysis.period.end,
             "n_times": analysis.period.n_times,
+            "kind": analysis.period.kind,
         },
+        "geo": analysis.geo,
         "confidence_level": CONFIDENCE,
     }
 
@@ -91,8 +95,23 @@ def _channel_record(row) -> dict:
     return record
 
 
+def _non_paid_records(analysis: PeriodAnalysis) -> list[dict]:
+    table = analysis.non_paid
+    metrics = ("incremental_outcome", "pct_of_contribution", "effectiveness")
+    return [
+        {"channel": str(ch), **{m: {s: row[f"{m}_{s}"] for s in STATS} for m in metrics if f"{m}_mean" in row}}
+        for ch, row in table.iterrows()
+    ]
+
+
+def health_document(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
+    """`health.json`: Meridian's model health review of the model file (the same for every period)."""
+    return clean({**_header(bundle, analysis), "health": bundle.health.as_dict() if bundle.health else None})
+
+
 def metrics_document(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
-    """`metrics.json`: every paid channel's metrics, the paid total and the baseline."""
+    """`metrics.json`: every paid channel's metrics, the paid total, organic and non-media channels,
+    the baseline and the model's health review."""
     table = channel_metrics(analysis, include_total=True)
     rows = [_channel_record(r) for _i, r in table.iterrows()]
     return clean(
@@ -100,17 +119,19 @@ def metrics_document(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
             **_header(bundle, analysis),
             "channels": rows[:-1],
             "total": rows[-1],
+            "non_paid": _non_paid_records(analysis),
             "baseline": {
                 "incremental_outcome": {s: analysis.baseline[f"incremental_outcome_{s}"] for s in STATS},
                 "pct_of_contribution": {s: analysis.baseline[f"pct_of_contribution_{s}"] for s in STATS},
             },
+            "health": bundle.health.as_dict() if bundle.health else None,
         }
     )
 
 
 def insights_document(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight] | None = None) -> dict:
     """`insights.json`: the period's insights with their numbers and probabilities."""
-    insights = insights if insights is not None else build_insights(bundle.info, analysis)
+    insights = insights if insights is not None else build_insights(bundle, analysis)
     return clean(
         {
             **_header(bundle, analysis),

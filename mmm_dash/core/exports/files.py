@@ -20,7 +20,7 @@ class ExportFile:
 
     @property
     def kind(self) -> str:
-        """The part before the dot: insights, metrics or report."""
+        """The part before the dot: insights, metrics, health or report."""
         return self.filename.split(".")[0]
 
     @property
@@ -35,6 +35,7 @@ EXPORT_FILES = (
     ExportFile("insights.txt", "Insights (TXT)"),
     ExportFile("metrics.csv", "Metrics (CSV)"),
     ExportFile("metrics.json", "Metrics (JSON)"),
+    ExportFile("health.json", "Model health (JSON)"),
     ExportFile("report.html", "Report (HTML)"),
 )
 BY_NAME = {f.filename: f for f in EXPORT_FILES}
@@ -42,11 +43,13 @@ BY_NAME = {f.filename: f for f in EXPORT_FILES}
 
 def render(export: ExportFile, bundle: Bundle, analysis: PeriodAnalysis) -> str:
     """The body of `export` for one model period."""
+    if export.kind == "health":
+        return json.dumps(documents.health_document(bundle, analysis), indent=2)
     if export.kind == "metrics":
         if export.ext == "json":
             return json.dumps(documents.metrics_document(bundle, analysis), indent=2)
         return documents.metrics_csv(analysis)
-    insights = build_insights(bundle.info, analysis)
+    insights = build_insights(bundle, analysis)
     if export.kind == "report":
         return report_html(bundle, analysis, insights)
     if export.ext == "json":

@@ -29,7 +29,7 @@ def report_html(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
     info = bundle.info
     table = analysis.channel_table()
     figures = [
-        ("Expected vs actual", charts.expected_vs_actual(bundle.over_time, analysis.period, info.outcome_label)),
+        ("Expected vs actual", charts.expected_vs_actual(analysis.series, info.outcome_label)),
         ("Incremental outcome by channel", charts.contribution_bars(table, info.outcome_label)),
         (info.roi_label, charts.metric_bars(table, "roi", info.roi_label, 1.0 if info.has_revenue else None)),
         ("Response curves", curves.small_multiples(analysis.curves, info.outcome_label)),

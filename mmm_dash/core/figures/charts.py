@@ -5,29 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mmm_dash.core.bundle import Period
 from mmm_dash.core.figures.plain import Figure, bar, scatter, trace
 from mmm_dash.core.figures.theme import BASELINE_COLOR, PALETTE, add_band, base_figure, channel_colors, empty_figure
 from mmm_dash.core.formatting import CI, LEVEL
 
 
-def _in_period(frame: pd.DataFrame, period: Period, column: str = "time") -> pd.DataFrame:
-    times = frame[column] if column in frame else frame.index.to_series()
-    mask = (times >= period.start) & (times <= period.end)
-    return frame[mask.values]
-
-
-def expected_vs_actual(over_time: pd.DataFrame, period: Period, outcome_label: str) -> Figure:
-    df = _in_period(over_time, period)
+def expected_vs_actual(series: pd.DataFrame, outcome_label: str) -> Figure:
+    """The window's weekly expected outcome with its band, the actual outcome and the baseline."""
+    df = series
     fig = base_figure(340, yaxis_title=outcome_label, hovermode="x unified")
     add_band(fig, df.time, df.expected_ci_lo, df.expected_ci_hi, PALETTE[0], name=f"{LEVEL} interval")
     fig.add_trace(scatter(x=df.time, y=df.expected_mean, name="Expected", line={"color": PALETTE[0], "width": 2}))
     fig.add_trace(
         scatter(x=df.time, y=df.actual, name="Actual", line={"color": "#212529", "width": 1.5, "dash": "dot"})
     )
-    fig.add_trace(
-        scatter(x=df.time, y=df.baseline_mean, name="Baseline", line={"color": BASELINE_COLOR, "width": 1.5})
-    )
+    fig.add_trace(scatter(x=df.time, y=df.baseline_mean, name="Baseline", line={"color": BASELINE_COLOR, "width": 1.5}))
     return fig
 
 
@@ -100,8 +92,9 @@ def waterfall(baseline_mean: float, table: pd.DataFrame, outcome_label: str) -> 
     return fig
 
 
-def contribution_over_time(contribution: pd.DataFrame, period: Period, outcome_label: str) -> Figure:
-    df = contribution[(contribution.index >= period.start) & (contribution.index <= period.end)]
+def contribution_over_time(contribution: pd.DataFrame, outcome_label: str) -> Figure:
+    """Weekly posterior-mean incremental outcome per channel of the window, stacked."""
+    df = contribution
     colors = channel_colors(contribution.columns)
     fig = base_figure(360, yaxis_title=f"Incremental {outcome_label}", hovermode="x unified")
     for ch in df.columns:
