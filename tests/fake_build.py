@@ -41,10 +41,11 @@ def read_log(path) -> list[tuple[str, str, int]]:
     return [(event, name, int(pid)) for event, name, pid in (line.split() for line in lines)]
 
 
-def renamed(bundle, name: str, file_name: str, sha256: str):
+def renamed(bundle, name: str, file_name: str, sha256: str, version: str = ""):
     """`bundle` as the build of another model file would describe itself."""
     return dataclasses.replace(
-        bundle, info=dataclasses.replace(bundle.info, name=name, file_name=file_name, sha256=sha256)
+        bundle,
+        info=dataclasses.replace(bundle.info, name=name, file_name=file_name, sha256=sha256, version=version),
     )
 
 
@@ -57,6 +58,6 @@ def demo_bundle_step(entry, sha256, progress):
     for step in range(STEPS):
         progress(f"fake analysis, step {step + 1} of {STEPS}", (step + 1) / (STEPS + 1))
         time.sleep(pause)
-    bundle = renamed(source, entry.name, entry.path.name, sha256)
+    bundle = renamed(source, entry.model, entry.path.name, sha256, entry.version)
     _note("done", entry.name)
     return bundle

@@ -32,7 +32,8 @@ def meridian_step(entry: ModelEntry, sha256: str, progress: Progress) -> Bundle:
     """The real build step: load the file with Meridian and compute every analysis."""
     from mmm_dash.builder.meridian.pipeline import analyse_file
 
-    return analyse_file(entry.path, entry.path.parent, entry.name, sha256, progress)
+    model_dir = entry.path.parent.parent if entry.version else entry.path.parent
+    return analyse_file(entry.path, model_dir, entry.model, sha256, progress, version=entry.version)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +99,26 @@ class ModelCatalog:
         return sorted(shown, key=lambda e: e.name != default)  # stable: the rest keep their order
 
     def names(self) -> list[str]:
+        """Every entry's name (one per file: versions of a model folder are `<model>@<version>`)."""
         return [e.name for e in self.entries()]
+
+    def models(self) -> list[str]:
+        """The models pages offer, each once (a model folder is one model), the default first."""
+        return list(dict.fromkeys(e.model for e in self.entries()))
+
+    def versions(self, model: str) -> list[ModelEntry]:
+        """The versions of `model`, newest first (archived ones too: a link to one still works)."""
+        return [e for e in self.files.entries() if e.model == model]
+
+    def version_entry(self, model: str | None, version: str | None = None) -> ModelEntry | None:
+        """The entry of `model`'s `version`, or its newest shown version when `version` is None."""
+        if model is None:
+            entries = self.entries()
+            return entries[0] if entries else None
+        if version is None:
+            shown = [e for e in self.entries() if e.model == model]
+            return shown[0] if shown else next(iter(self.versions(model)), None)
+        return next((e for e in self.versions(model) if e.version == version), None)
 
     def entry(self, name: str | None) -> ModelEntry | None:
         """A model by name (archived ones too: a link to one still works), or the first one shown."""

@@ -1,5 +1,11 @@
 """Which files in MODEL_DIR are models, and the content hash that identifies each one.
 
+Versions: a model file directly in MODEL_DIR is a model with one version (`demo_mmm.pkl`); a folder
+holds the versions of one model, one file each, named by its version label (`acme/2025-06.binpb`,
+`acme/2025-09.binpb`). Labels sort in time order, numbers as numbers (`v2` before `v10`), and the
+last one is the newest, which pages open by default. Each version is its own entry, named
+`<model>@<version>` (`acme@2025-09`), with its own bundle.
+
 Pickle runs code when loaded, so only files that really live inside MODEL_DIR are listed: a
 symlink pointing elsewhere is skipped, as are hidden files and other suffixes.
 """
@@ -9,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import re
 from pathlib import Path
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -23,13 +30,45 @@ class ModelFileError(Exception):
     """A model file that cannot be used, with the reason in one sentence."""
 
 
+VERSION_MARK = "@"  # entry names of versions: <model>@<version>
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    name: str
+    name: str  # unique: the model's name, or <model>@<version> for one version of a model folder
     path: Path
     size: int
     mtime_ns: int
     sha256: str | None = None  # known without reading the file (from the shared model manifest)
+    version: str = ""  # the version label inside a model folder; "" for a model file of its own
+
+    @property
+    def model(self) -> str:
+        """The model this file is a version of (its own name for a file directly in MODEL_DIR)."""
+        return self.name[: -len(self.version) - 1] if self.version else self.name
+
+
+def version_order(label: str) -> tuple:
+    """Sort key of a version label: digit runs compare as numbers (v2 < v10, 2025-6 < 2025-10)."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", label))
+
+
+def order_entries(entries: list[ModelEntry]) -> list[ModelEntry]:
+    """The demo first, then models by name, each model's versions newest first."""
+    by_model = sorted(entries, key=lambda e: version_order(e.version), reverse=True)
+    return sorted(by_model, key=lambda e: (e.model != DEFAULT_MODEL, e.model))
+
+
+def relative_file(entry: ModelEntry, model_dir: Path) -> str:
+    """The entry's file relative to MODEL_DIR, as the manifest stores it ('acme/2025-06.binpb')."""
+    return entry.path.relative_to(model_dir).as_posix() if entry.version else entry.path.name
+
+
+def entry_from_file(model_dir: Path, name: str, file: str, size: int, mtime_ns: int, sha256: str | None) -> ModelEntry:
+    """The entry `name` for a file named relative to MODEL_DIR (the inverse of `relative_file`)."""
+    parts = Path(file).parts
+    version = Path(parts[1]).stem if len(parts) == 2 else ""
+    return ModelEntry(name, model_dir / file, size, mtime_ns, sha256, version)
 
 
 def is_inside(path: Path, model_dir: Path) -> bool:
@@ -51,21 +90,43 @@ class ModelFiles:
         self.model_dir = Path(model_dir)
         self._sha: dict[tuple, str] = {}
 
-    def entries(self) -> list[ModelEntry]:
-        """Model files, the demo first, then by name."""
-        if not self.model_dir.is_dir():
-            return []
-        found: dict[str, ModelEntry] = {}
-        for path in sorted(self.model_dir.iterdir()):
+    def _model_files(self, folder: Path) -> list[Path]:
+        out = []
+        for path in sorted(folder.iterdir()):
             if path.suffix.lower() not in MODEL_SUFFIXES or path.name.startswith(".") or not path.is_file():
                 continue
             if path.is_symlink() and not is_inside(path, self.model_dir):
                 log.warning("Skipping %s: it links to a file outside MODEL_DIR.", path.name)
                 continue
+            out.append(path)
+        return out
+
+    def entries(self) -> list[ModelEntry]:
+        """Model files and the versions in model folders: the demo first, then by model, newest
+        version first."""
+        if not self.model_dir.is_dir():
+            return []
+        found: dict[str, ModelEntry] = {}
+        for path in self._model_files(self.model_dir):
             stat = path.stat()
             name = path.stem if path.stem not in found else path.name
             found[name] = ModelEntry(name, path, stat.st_size, stat.st_mtime_ns)
-        return sorted(found.values(), key=lambda e: (e.name != DEFAULT_MODEL, e.name))
+        for folder in sorted(self.model_dir.iterdir()):
+            if not folder.is_dir() or folder.name.startswith(".") or not is_inside(folder, self.model_dir):
+                continue
+            if folder.name in found:
+                log.warning("Skipping folder %s: a model file of the same name exists.", folder.name)
+                continue
+            for path in self._model_files(folder):
+                stat = path.stat()
+                name = f"{folder.name}{VERSION_MARK}{path.stem}"
+                if name in found:
+                    log.warning(
+                        "Skipping %s: another file in %s has the version label %s.", path.name, folder.name, path.stem
+                    )
+                    continue
+                found[name] = ModelEntry(name, path, stat.st_size, stat.st_mtime_ns, version=path.stem)
+        return order_entries(list(found.values()))
 
     def entry(self, name: str | None) -> ModelEntry | None:
         return pick_entry(self.entries(), name)

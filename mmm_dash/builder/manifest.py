@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mmm_dash.builder.discovery import ModelEntry, ModelFiles, pick_entry
+from mmm_dash.builder.discovery import ModelEntry, ModelFiles, entry_from_file, order_entries, pick_entry, relative_file
 from mmm_dash.builder.tables import model_manifest
 
 READ_TTL_SECONDS = 2.0  # a page and its callbacks read one snapshot instead of one query each
@@ -31,16 +31,11 @@ def sync_manifest(engine: sa.Engine, files: ModelFiles, meridian_version: str) -
             changes["removed"] += 1
         for name, entry in found.items():
             row = rows.get(name)
-            same = row is not None and (row.file, row.size, row.mtime_ns) == (
-                entry.path.name,
-                entry.size,
-                entry.mtime_ns,
-            )
+            file = relative_file(entry, files.model_dir)
+            same = row is not None and (row.file, row.size, row.mtime_ns) == (file, entry.size, entry.mtime_ns)
             values = {"seen_at": now, "meridian_version": meridian_version}
             if not same:  # hash only what changed
-                values.update(
-                    file=entry.path.name, size=entry.size, mtime_ns=entry.mtime_ns, sha256=files.sha256(entry)
-                )
+                values.update(file=file, size=entry.size, mtime_ns=entry.mtime_ns, sha256=files.sha256(entry))
             if row is None:
                 conn.execute(sa.insert(model_manifest).values(name=name, **values))
                 changes["added"] += 1
@@ -60,17 +55,14 @@ class ManifestModels:
         self._snapshot: tuple[float, list[ModelEntry]] = (0.0, [])
 
     def entries(self) -> list[ModelEntry]:
-        from mmm_dash.builder.discovery import DEFAULT_MODEL
-
         with self._lock:
             read_at, entries = self._snapshot
             if time.monotonic() - read_at < READ_TTL_SECONDS:
                 return entries
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(model_manifest)).all()
-        entries = sorted(
-            (ModelEntry(r.name, self.model_dir / r.file, r.size, r.mtime_ns, r.sha256) for r in rows),
-            key=lambda e: (e.name != DEFAULT_MODEL, e.name),
+        entries = order_entries(
+            [entry_from_file(self.model_dir, r.name, r.file, r.size, r.mtime_ns, r.sha256) for r in rows]
         )
         with self._lock:
             self._snapshot = (time.monotonic(), entries)

@@ -47,7 +47,7 @@ model_manifest = sa.Table(
     "model_manifest",
     metadata,
     sa.Column("name", sa.String(200), primary_key=True),
-    sa.Column("file", sa.String(300), nullable=False),  # file name inside MODEL_DIR
+    sa.Column("file", sa.String(300), nullable=False),  # file inside MODEL_DIR: "demo_mmm.pkl", "acme/2025-06.binpb"
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("mtime_ns", sa.BigInteger, nullable=False),

@@ -107,6 +107,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     from mmm_dash.web.exports import bp as export_bp
     from mmm_dash.web.model_admin import bp as model_admin_bp
     from mmm_dash.web.scenarios.routes import bp as scenario_bp
+    from mmm_dash.web.view_compare import bp as view_compare_bp
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = create_server(overrides)
@@ -119,6 +120,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.register_blueprint(scenario_bp)
     server.register_blueprint(admin_bp)
     server.register_blueprint(model_admin_bp)
+    server.register_blueprint(view_compare_bp)
 
     app = dash.Dash(
         "mmm_dash",

@@ -25,9 +25,11 @@ def safe_filename_part(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", part)[:80] or "model"
 
 
-def export_filename(model: str, period: str, kind: str, ext: str) -> str:
-    """`mmm-<model>-<period>-<date>-<kind>.<ext>`: a model period's export, dated today."""
-    parts = (safe_filename_part(model), safe_filename_part(period), dt.date.today().isoformat(), kind)
+def export_filename(model: str, period: str, kind: str, ext: str, *extra: str) -> str:
+    """`mmm-<model>[-<version>]-<period>[-<geo>]-<date>-<kind>.<ext>`: a view's export, dated today
+    (`extra`: the version and geo, where they were chosen)."""
+    named = [model, *[e for e in extra if e], period]
+    parts = (*(safe_filename_part(p) for p in named), dt.date.today().isoformat(), kind)
     return "mmm-" + "-".join(parts) + f".{ext}"
 
 

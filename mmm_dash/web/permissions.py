@@ -57,6 +57,7 @@ ENDPOINTS: dict[str, Action] = {
     "auth.change_password": Action.READ,
     # downloads
     "exports.download": Action.READ,
+    "compare_views.download": Action.READ,
     "scenarios.compare_download": Action.READ,
     "scenarios.download": Action.READ,  # the owner's own scenario; the route checks ownership
     # admin area
@@ -97,6 +98,7 @@ CALLBACKS: dict[str, Action] = {
     "mmm_dash.web.pages.scenarios.run_goal_seek": Action.READ,
     "mmm_dash.web.pages.scenarios.apply_result": Action.READ,  # puts a ladder or goal-seek result in the planner
     "mmm_dash.web.pages.compare.pick": Action.READ,
+    "mmm_dash.web.pages.compare_views.baseline_to_url": Action.READ,
     # shares, unshares or copies; the callback checks which one with `require`
     "mmm_dash.web.pages.scenarios.share_or_copy": Action.SHARE_SCENARIO,
     # saves or deletes; the callback checks which one it was asked to do with `require`

@@ -18,7 +18,8 @@ def test_navbar_follows_the_page_registry(tmp_path):
         "ROI",
         "Response curves",
         "Scenarios",
-        "Compare",
+        "Compare plans",
         "Insights",
+        "Compare",
         "Diagnostics",
-    ]  # what users saw before the navbar was built from the registry, plus Compare (issue 12)
+    ]  # what users saw before the navbar was built from the registry, plus the two Compare pages (issues 12, 13)

@@ -1,6 +1,6 @@
-"""Resolve a page's model and period from the URL into a view, or into the page to show instead
-(no models yet, a bad model, a bundle still being built). A missing bundle is only requested here;
-the builder builds it and the building page polls its state."""
+"""Resolve a page's model, version, period (or range of weeks) and geo from the URL into a view, or
+into the page to show instead (no models yet, a bad model, a bundle still being built). A missing
+bundle is only requested here; the builder builds it and the building page polls its state."""
 
 from __future__ import annotations
 
@@ -10,60 +10,176 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import current_app
 
-from mmm_dash.builder.catalog import BundleState, ModelCatalog
-from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis
+from mmm_dash.builder.catalog import BundleState, ModelCatalog, ModelEntry
+from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis, UnknownGeoError, UnknownPeriodError
 from mmm_dash.core.status import BundleStatus
+from mmm_dash.core.windows import MAIN_KINDS, parse_period
 from mmm_dash.web.dashboard.components import alert
+from mmm_dash.web.dashboard.links import view_query
+
+ALL_GEOS = "__all__"  # the geo selector's value for "all geos"
 
 
 @dataclasses.dataclass(frozen=True)
 class View:
-    model: str
+    model: str  # the model (a file's stem, or a model folder)
+    entry: str  # the catalog entry read: the model, or <model>@<version>
     period_key: str
     bundle: Bundle
     analysis: PeriodAnalysis
-    names: list[str]
+    names: list[str]  # the models the selector offers
+    versions: list[str] = dataclasses.field(default_factory=list)  # the model's version labels, newest first
+    version: str = ""  # the version read ("" for a model file of its own)
+    geo: str | None = None
     notice: str | None = None
 
     @property
     def info(self) -> ModelInfo:
         return self.bundle.info
 
+    @property
+    def pinned_version(self) -> str | None:
+        """The version the URL names; None when the view reads the newest (the default)."""
+        return self.version if self.version and self.versions and self.version != self.versions[0] else None
+
+    def query(self, **override) -> str:
+        """This view's URL query (`override` replaces model, period, version or geo)."""
+        values = {"model": self.model, "period": self.period_key, "version": self.pinned_version, "geo": self.geo}
+        values.update(override)
+        return view_query(values["model"], values["period"], version=values["version"], geo=values["geo"])
+
+    def keys(self) -> dict:
+        """What a page stores for its own callbacks (see `stored_view`)."""
+        return {"model": self.model, "entry": self.entry, "period": self.period_key, "geo": self.geo}
+
 
 def catalog() -> ModelCatalog:
     return current_app.extensions["mmm_dash"].models
 
 
-def controls_bar(names: list[str], model: str | None, bundle: Bundle | None, period_key: str | None):
-    periods = [{"label": p.period.label, "value": k} for k, p in bundle.periods.items()] if bundle else []
-    return dbc.Row(
-        [
-            dbc.Col(html.Label("Model", htmlFor="model-select", className="small text-secondary mb-0"), width="auto"),
-            dbc.Col(
+def _select(select_id: str, label: str, options, value, *, hidden=False, min_width="12rem", **extra):
+    return dbc.Col(
+        html.Div(
+            [
+                html.Label(label, htmlFor=select_id, className="small text-secondary mb-0 me-2"),
                 dcc.Dropdown(
-                    id="model-select",
-                    options=[{"label": n, "value": n} for n in names],
-                    value=model,
+                    id=select_id,
+                    options=options,
+                    value=value,
                     clearable=False,
-                    style={"minWidth": "14rem"},
+                    style={"minWidth": min_width},
+                    **extra,
                 ),
-                width="auto",
-            ),
-            dbc.Col(html.Label("Period", htmlFor="period-select", className="small text-secondary mb-0"), width="auto"),
-            dbc.Col(
-                dcc.Dropdown(
-                    id="period-select",
-                    options=periods,
-                    value=period_key,
-                    clearable=False,
-                    disabled=not periods,
-                    style={"minWidth": "18rem"},
-                ),
-                width="auto",
-            ),
-        ],
-        className="align-items-center g-2 mb-3 controls-bar",
+            ],
+            className="d-flex align-items-center",
+        ),
+        width="auto",
+        className="control" + (" d-none" if hidden else ""),
     )
+
+
+def controls_bar(
+    names: list[str],
+    model: str | None,
+    bundle: Bundle | None,
+    period_key: str | None,
+    *,
+    versions: list[str] | None = None,
+    version: str = "",
+    geo: str | None = None,
+):
+    """Model, version, period, range of weeks and geo selectors. Every control is always in the
+    layout (hidden where it does not apply), so the callback keeping them in the URL always has its inputs."""
+    versions = versions or []
+    presets = bundle.presets if bundle else {}
+    current = parse_period(bundle, period_key) if bundle and period_key else None
+    main = [{"label": p.label, "value": k} for k, p in presets.items() if p.kind in MAIN_KINDS]
+    if current is not None and current.kind not in MAIN_KINDS:
+        main.append({"label": current.label, "value": current.key})
+    ranges = [{"label": p.label, "value": k} for k, p in presets.items() if p.kind not in MAIN_KINDS]
+    times = bundle.draws.times if bundle else ()
+    geos = bundle.info.geos if bundle else ()
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    _select("model-select", "Model", [{"label": n, "value": n} for n in names], model),
+                    _select(
+                        "version-select",
+                        "Version",
+                        [{"label": v + (" (newest)" if i == 0 else ""), "value": v} for i, v in enumerate(versions)],
+                        version or None,
+                        hidden=len(versions) < 2,
+                        min_width="10rem",
+                    ),
+                    _select("period-select", "Period", main, current.key if current else None, disabled=not main),
+                    dbc.Col(
+                        html.Div(
+                            [
+                                html.Label("Weeks", htmlFor="range-preset", className="small text-secondary mb-0 me-2"),
+                                dcc.Dropdown(
+                                    id="range-preset",
+                                    options=ranges,
+                                    value=current.key
+                                    if current is not None and current.key in presets and current.kind not in MAIN_KINDS
+                                    else None,
+                                    placeholder="Quarter, month, year to date…",
+                                    clearable=False,
+                                    style={"minWidth": "13rem"},
+                                    disabled=not ranges,
+                                ),
+                                dcc.DatePickerRange(
+                                    id="range-picker",
+                                    start_date=current.start if current else None,
+                                    end_date=current.end if current else None,
+                                    min_date_allowed=times[0] if times else None,
+                                    max_date_allowed=times[-1] if times else None,
+                                    display_format="YYYY-MM-DD",
+                                    first_day_of_week=1,
+                                    minimum_nights=0,
+                                    className="ms-2 range-picker",
+                                    disabled=not times,
+                                    start_date_placeholder_text="From",
+                                    end_date_placeholder_text="To",
+                                ),
+                            ],
+                            className="d-flex align-items-center flex-wrap gap-1",
+                        ),
+                        width="auto",
+                        className="control",
+                    ),
+                    _select(
+                        "geo-select",
+                        "Geo",
+                        [{"label": "All geos", "value": ALL_GEOS}] + [{"label": g, "value": g} for g in geos],
+                        geo or ALL_GEOS,
+                        hidden=not geos,
+                    ),
+                ],
+                className="align-items-center g-2 controls-bar",
+            ),
+            version_line(bundle, versions, version) if bundle else None,
+        ],
+        className="mb-3",
+    )
+
+
+def version_line(bundle: Bundle, versions: list[str], version: str):
+    """Which file the page reads: its version (when the model has several), fit date and data range."""
+    info = bundle.info
+    parts = []
+    if version:
+        n = len(versions)
+        if versions and version == versions[0]:
+            parts.append(f"Version {version} (the newest of {n})" if n > 1 else f"Version {version}")
+        else:
+            rank = f"{versions.index(version) + 1} of {n}, " if version in versions else ""
+            parts.append(f"Version {version} ({rank}newest: {versions[0]})" if versions else f"Version {version}")
+    if info.fit_date:
+        parts.append(f"fitted {info.fit_date[:10]}")
+    parts.append(f"data {info.time_start} – {info.time_end}")
+    parts.append(info.file_name)
+    return html.Div(" · ".join(parts), className="small text-secondary mt-1", id="version-line")
 
 
 def no_models_page():
@@ -82,12 +198,12 @@ def no_models_page():
                         html.Code(".txtpb"),
                         ") into ",
                         html.Code(str(model_dir)),
-                        ".",
+                        ", or a folder per model with one file per version.",
                     ]
                 ),
                 html.P(
                     [
-                        "Or build the demo model (about a minute): ",
+                        "Or build the demo model (about two minutes): ",
                         html.Code("python -m mmm_dash demo-model"),
                         ", then ",
                         html.Code("python -m mmm_dash precompute"),
@@ -121,17 +237,17 @@ def build_message(state: BundleState, models: ModelCatalog) -> str:
     return state.message or "Waiting for the analysis to start."
 
 
-def building_page(names, model: str, state: BundleState):
+def building_page(names, model: str, entry: ModelEntry, state: BundleState, versions: list[str]):
     return html.Div(
         [
-            controls_bar(names, model, None, None),
+            controls_bar(names, model, None, None, versions=versions, version=entry.version),
             dbc.Card(
                 dbc.CardBody(
                     [
-                        html.H2(f"Analysing {model}…", className="h5"),
+                        html.H2(f"Analysing {entry.name}…", className="h5"),
                         html.P(
                             "Meridian computes this model's metrics once; the page fills in by itself when "
-                            "it is done (usually one to three minutes).",
+                            "it is done (usually under a minute).",
                             className="text-secondary",
                         ),
                         dbc.Progress(
@@ -147,7 +263,7 @@ def building_page(names, model: str, state: BundleState):
                             id="build-message",
                             className="small mt-2 text-secondary",
                         ),
-                        dcc.Store(id="build-model", data=model),
+                        dcc.Store(id="build-model", data=entry.name),
                         dcc.Store(id="build-done"),
                         dcc.Interval(id="build-poll", interval=BUILD_POLL_MS),
                     ]
@@ -159,42 +275,93 @@ def building_page(names, model: str, state: BundleState):
     )
 
 
-def resolve(model: str | None, period: str | None) -> View | html.Div:
-    """The view for (model, period), or the component to show in its place."""
+def resolve(model: str | None, period: str | None, geo: str | None = None, version: str | None = None):
+    """The view for the URL's model, version, period and geo, or the component to show in its place.
+    An unknown value falls back to the default with a notice saying what was asked and what to do."""
     models = catalog()
-    names = models.names()
+    names = models.models()
     if not names:
         return no_models_page()
-    notice = None
+    notices = []
     if model not in names:
         if model:
-            notice = f"There is no model named {model!r}; showing {names[0]}."
-        model = names[0]
-    state = models.state(model)
+            notices.append(f"There is no model named {model!r}; showing {names[0]}. Pick one in the Model list.")
+        model, version = names[0], None
+    entries = models.versions(model)
+    labels = [e.version for e in entries if e.version]
+    entry = models.version_entry(model, version or None)
+    if entry is None:
+        notices.append(f"{model} has no version {version!r}; showing the newest, {labels[0] if labels else model}.")
+        entry = models.version_entry(model, None)
+    state = models.state(entry.name)
     if state.status in (BundleStatus.MISSING, BundleStatus.QUEUED):
-        state = models.request_build(model)  # records the wish; the builder does the work
+        state = models.request_build(entry.name)  # records the wish; the builder does the work
     if state.status is BundleStatus.FAILED:
-        return html.Div([controls_bar(names, model, None, None), alert(state.message, "danger", "model-error")])
+        return html.Div(
+            [
+                controls_bar(names, model, None, None, versions=labels, version=entry.version),
+                alert(state.message, "danger", "model-error"),
+            ]
+        )
     if state.bundle is None:
-        return building_page(names, model, state)
+        return building_page(names, model, entry, state, labels)
     bundle = state.bundle
-    if period not in bundle.periods:
-        if period:
-            notice = f"This model has no period {period!r}; showing the whole range."
-        period = "all"
-    return View(model, period, bundle, bundle.periods[period], names, notice)
+    try:
+        chosen = parse_period(bundle, period)
+    except UnknownPeriodError as exc:
+        notices.append(f"{exc} Showing the whole range.")
+        chosen = bundle.presets["all"]
+    if geo is not None and geo not in bundle.info.geos:
+        notices.append(f"{UnknownGeoError(geo, bundle.info.geos)} Showing all geos.")
+        geo = None
+    analysis = bundle.period(chosen.key, geo)
+    return View(
+        model=model,
+        entry=entry.name,
+        period_key=chosen.key,
+        bundle=bundle,
+        analysis=analysis,
+        names=names,
+        versions=labels,
+        version=entry.version,
+        geo=geo,
+        notice=" ".join(notices) or None,
+    )
 
 
 def frame(view: View, *children):
     """A page body: controls, an optional notice, then the page's content."""
-    parts = [controls_bar(view.names, view.model, view.bundle, view.period_key)]
+    parts = [
+        controls_bar(
+            view.names,
+            view.model,
+            view.bundle,
+            view.period_key,
+            versions=view.versions,
+            version=view.version,
+            geo=view.geo,
+        )
+    ]
     if view.notice:
-        parts.append(alert(view.notice, "info", "view-notice"))
+        parts.append(alert(view.notice, "warning", "view-notice"))
     return html.Div(parts + list(children))
 
 
 def stored_view(selected: dict) -> View:
-    """The view a page stored for its own callbacks (`{"model", "period"}` in a dcc.Store), rebuilt
-    from the catalog: figure callbacks need the bundle, not the page's controls."""
-    bundle = catalog().bundle(selected["model"])
-    return View(selected["model"], selected["period"], bundle, bundle.period(selected["period"]), [])
+    """The view a page stored for its own callbacks (`View.keys()` in a dcc.Store), rebuilt from the
+    catalog: figure callbacks need the bundle, not the page's controls. A store written before
+    versions existed names only the model, which is then also its entry."""
+    entry = selected.get("entry") or selected["model"]
+    bundle = catalog().bundle(entry)
+    geo = selected.get("geo")
+    analysis = bundle.period(selected["period"], geo)
+    return View(
+        model=selected["model"],
+        entry=entry,
+        period_key=selected["period"],
+        bundle=bundle,
+        analysis=analysis,
+        names=[],
+        version=bundle.info.version,
+        geo=geo,
+    )

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from mmm_dash.core.status import BundleStatus
-from mmm_dash.web.dashboard.links import EXPORTS, export_href, parse_search, view_query
+from mmm_dash.web.dashboard.links import EXPORTS, VIEW_KEYS, parse_query, parse_search, query_string, search_query
 from mmm_dash.web.permissions import Action, may
 
 
@@ -100,12 +100,35 @@ def shell_layout():
     )
 
 
-def canonical(model: str | None, period: str | None) -> tuple:
+def canonical(view: dict) -> tuple:
     """A view with defaults filled in, so '/' and '/?model=<default>&period=all' are the same view."""
     from mmm_dash.web.dashboard.context import catalog
 
-    names = catalog().names()
-    return (model or (names[0] if names else None), period or "all")
+    names = catalog().models()
+    model = view.get("model") or (names[0] if names else None)
+    entry = catalog().version_entry(model, view.get("version") or None)
+    return (model, entry.version if entry else view.get("version"), view.get("period") or "all", view.get("geo"))
+
+
+def changed_view(trigger, current: dict, model, version, period, preset, start, end, geo) -> dict:
+    """The view after the control `trigger` changed, from the URL's current view."""
+    from mmm_dash.core.windows import range_key
+    from mmm_dash.web.dashboard.context import ALL_GEOS
+
+    view = dict(current)
+    if trigger == "model-select" and model != current.get("model"):
+        view = {"model": model, "period": current.get("period")}  # another model: its newest version, all geos
+    elif trigger == "version-select":
+        view["version"] = version
+    elif trigger == "period-select":
+        view["period"] = period
+    elif trigger == "range-preset" and preset:
+        view["period"] = preset
+    elif trigger == "range-picker" and start and end:
+        view["period"] = range_key(str(start)[:10], str(end)[:10])
+    elif trigger == "geo-select":
+        view["geo"] = None if geo == ALL_GEOS else geo
+    return {k: v for k, v in view.items() if v}
 
 
 def register_shell(app: dash.Dash) -> None:
@@ -119,26 +142,28 @@ def register_shell(app: dash.Dash) -> None:
         Input("url", "search"),
     )
     def _carry_view_in_links(search):
-        view = parse_search(search)
-        query = view_query(view.get("model"), view.get("period"))
-        return [path + query for _l, path in pages] + [
-            export_href(fname, view.get("model"), view.get("period")) for _l, fname in EXPORTS
-        ]
+        query = search_query(parse_search(search))
+        return [path + query for _l, path in pages] + [f"/export/{fname}{query}" for _l, fname in EXPORTS]
 
     @app.callback(
         Output("url", "search"),
         Input("model-select", "value"),
+        Input("version-select", "value"),
         Input("period-select", "value"),
+        Input("range-preset", "value"),
+        Input("range-picker", "start_date"),
+        Input("range-picker", "end_date"),
+        Input("geo-select", "value"),
         State("url", "search"),
         prevent_initial_call=True,
     )
-    def _controls_to_url(model, period, search):
+    def _controls_to_url(model, version, period, preset, start, end, geo, search):
         current = parse_search(search)
-        if dash.ctx.triggered_id == "model-select" and model != current.get("model"):
-            period = current.get("period")  # keep the period when it exists in the other model
-        if canonical(model, period) == canonical(current.get("model"), current.get("period")):
+        view = changed_view(dash.ctx.triggered_id, current, model, version, period, preset, start, end, geo)
+        if canonical(view) == canonical(current):
             raise dash.exceptions.PreventUpdate  # e.g. controls rendered with the defaults of a bare URL
-        return view_query(model, period)
+        others = {k: v for k, v in parse_query(search).items() if k not in VIEW_KEYS}  # a page's own, e.g. compare's
+        return query_string({**view, **others})
 
     @app.callback(
         Output("nav-collapse", "is_open"),

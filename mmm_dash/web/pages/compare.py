@@ -18,7 +18,9 @@ from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.scenarios import compare, service
 
-dash.register_page(__name__, path="/compare-scenarios", name="Compare", title="Compare scenarios · mmm-dash", order=4.5)
+dash.register_page(
+    __name__, path="/compare-scenarios", name="Compare plans", title="Compare scenarios · mmm-dash", order=4.5
+)
 
 
 def options(view: View) -> list[dict]:
@@ -33,8 +35,8 @@ def options(view: View) -> list[dict]:
     return entries
 
 
-def layout(model=None, period=None, **query):
-    view = resolve(model, period)
+def layout(model=None, period=None, geo=None, version=None, **query):
+    view = resolve(model, period, geo, version)
     if not isinstance(view, View):
         return view
     return content(view, compare.parse_selection(query.get("compare")))
@@ -52,7 +54,7 @@ def content(view: View, selection: list[str]):
             "evaluated on the same posterior draws",
         ),
         dcc.Location(id="cmp-url", refresh=False),
-        dcc.Store(id="cmp-view", data={"model": view.model, "period": view.period_key}),
+        dcc.Store(id="cmp-view", data=view.keys()),
         dbc.Card(
             dbc.CardBody(
                 [

@@ -30,7 +30,7 @@ def body(view: View) -> list:
     )
     return [
         page_header("Contribution", f"Incremental {info.outcome_label} by paid channel · {a.period.label}"),
-        dcc.Store(id="contribution-view", data={"model": view.model, "period": view.period_key}),
+        dcc.Store(id="contribution-view", data=view.keys()),
         dbc.Row(
             [
                 dbc.Col(
@@ -60,7 +60,7 @@ def body(view: View) -> list:
             "Contribution over time",
             graph(
                 "contribution-time",
-                charts.contribution_over_time(view.bundle.contribution_over_time, a.period, info.outcome_label),
+                charts.contribution_over_time(a.contribution_series, info.outcome_label),
             ),
             note="Posterior mean incremental outcome per week, stacked.",
         ),
@@ -72,8 +72,8 @@ def body(view: View) -> list:
     ]
 
 
-def layout(model=None, period=None, **_):
-    view = resolve(model, period)
+def layout(model=None, period=None, geo=None, version=None, **_):
+    view = resolve(model, period, geo, version)
     return content(view) if isinstance(view, View) else view
 
 

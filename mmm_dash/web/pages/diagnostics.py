@@ -135,6 +135,6 @@ def body(view: View) -> list:
     ]
 
 
-def layout(model=None, period=None, **_):
-    view = resolve(model, period)
+def layout(model=None, period=None, geo=None, version=None, **_):
+    view = resolve(model, period, geo, version)
     return content(view) if isinstance(view, View) else view

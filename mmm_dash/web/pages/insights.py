@@ -46,7 +46,7 @@ def content(view: View):
 
 def body(view: View) -> list:
     """Everything below the controls: the same on every visit to this model and period."""
-    insights = build_insights(view.info, view.analysis)
+    insights = build_insights(view.bundle, view.analysis)
     exports = download_buttons(
         view.model,
         view.period_key,
@@ -64,6 +64,6 @@ def body(view: View) -> list:
     ]
 
 
-def layout(model=None, period=None, **_):
-    view = resolve(model, period)
+def layout(model=None, period=None, geo=None, version=None, **_):
+    view = resolve(model, period, geo, version)
     return content(view) if isinstance(view, View) else view

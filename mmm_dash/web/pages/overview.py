@@ -9,7 +9,6 @@ from mmm_dash.core.formatting import CI, LEVEL, compact, interval, pct, ratio
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
-from mmm_dash.web.dashboard.links import view_query
 from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · mmm-dash", order=0)
@@ -66,7 +65,7 @@ def body(view: View) -> list:
         className="g-3 mb-3",
     )
     fit = a.fit
-    insights = build_insights(info, a)[:3]
+    insights = build_insights(view.bundle, a)[:3]
     return [
         page_header(
             "Overview",
@@ -80,7 +79,7 @@ def body(view: View) -> list:
                 dbc.Col(
                     chart_card(
                         "Expected vs actual",
-                        graph("overview-fit", expected_vs_actual(view.bundle.over_time, a.period, info.outcome_label)),
+                        graph("overview-fit", expected_vs_actual(a.series, info.outcome_label)),
                         note=f"R² {fit['r_squared']:.3f} · MAPE {fit['mape']:.1%} · wMAPE {fit['wmape']:.1%} "
                         f"(national, {a.period.label}); band: {LEVEL} credible interval of the expected outcome.",
                     ),
@@ -93,7 +92,7 @@ def body(view: View) -> list:
                             *[insight_item(i, n) for n, i in enumerate(insights)],
                             html.A(
                                 "All insights →",
-                                href="/insights" + view_query(view.model, view.period_key),
+                                href="/insights" + view.query(),
                                 id="all-insights-link",
                             ),
                         ],
@@ -105,6 +104,6 @@ def body(view: View) -> list:
     ]
 
 
-def layout(model=None, period=None, **_):
-    view = resolve(model, period)
+def layout(model=None, period=None, geo=None, version=None, **_):
+    view = resolve(model, period, geo, version)
     return content(view) if isinstance(view, View) else view

@@ -6,7 +6,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from mmm_dash.core.figures import curves as curve_figs
 from mmm_dash.core.formatting import LEVEL, compact, ratio
-from mmm_dash.core.insights import SATURATION_MROI, saturation_multiplier
+from mmm_dash.core.insights import BREAK_EVEN_MROI, break_even_multiplier
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
 from mmm_dash.web.memo import cached
@@ -17,7 +17,7 @@ dash.register_page(
 
 SATURATION_DEFINITION = (
     f"Saturation point: the spend at which the posterior-mean curve's marginal return (extra outcome per extra "
-    f"unit of spend) falls below {SATURATION_MROI:g}, i.e. where the next unit of spend returns less than it costs."
+    f"unit of spend) falls below {BREAK_EVEN_MROI:g}, i.e. where the next unit of spend returns less than it costs."
 )
 
 
@@ -31,7 +31,7 @@ def headroom(hist: float, sat: float | None) -> str:
 def efficiency(view: View, channel: str):
     a, info = view.analysis, view.info
     row = a.channel_table().loc[channel]
-    sat = saturation_multiplier(a, channel)
+    sat = break_even_multiplier(a, channel)
     hist = float(row.spend)
     items = [
         ("Current spend", compact(hist)),
@@ -60,7 +60,7 @@ def channel_panels(view: View, channel: str):
             f"{channel}: response curve",
             graph(
                 "curve-chart",
-                curve_figs.response_curve(a.curves, channel, info.outcome_label, saturation_multiplier(a, channel)),
+                curve_figs.response_curve(a.curves, channel, info.outcome_label, break_even_multiplier(a, channel)),
             ),
             note=f"Band: {LEVEL} credible interval. Marker: current spend. " + SATURATION_DEFINITION,
         ),
@@ -110,7 +110,7 @@ def content(view: View, channel: str | None = None):
             f"Incremental {view.info.outcome_label} as spend changes · {view.analysis.period.label}",
             right=picker,
         ),
-        dcc.Store(id="curves-view", data={"model": view.model, "period": view.period_key}),
+        dcc.Store(id="curves-view", data=view.keys()),
         html.Div(memo_panels(view, channel), id="curve-panels"),
         cached(view, f"{__name__}.all-channels", lambda: all_channels(view)),
     )
@@ -129,8 +129,8 @@ def memo_panels(view: View, channel: str):
     return cached(view, f"{__name__}.panels", lambda: channel_panels(view, channel), channel)
 
 
-def layout(model=None, period=None, channel=None, **_):
-    view = resolve(model, period)
+def layout(model=None, period=None, geo=None, version=None, channel=None, **_):
+    view = resolve(model, period, geo, version)
     return content(view, channel) if isinstance(view, View) else view
 
 

@@ -41,7 +41,6 @@ from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
-from mmm_dash.web.dashboard.links import view_query
 from mmm_dash.web.memo import cached
 from mmm_dash.web.permissions import Action, PermissionDenied, may, require
 from mmm_dash.web.scenarios import events, service
@@ -243,7 +242,7 @@ def sharing_controls(view: View):
                     dbc.Button("Copy to edit", id="sc-copy", size="sm", color="secondary", outline=True, disabled=True),
                     dcc.Link(
                         "Compare scenarios →",
-                        href="/compare-scenarios" + view_query(view.model, view.period_key),
+                        href="/compare-scenarios" + view.query(),
                         id="sc-compare-link",
                         className="small ms-auto",
                     ),
@@ -278,7 +277,7 @@ def content(view: View):
             f"Predicted incremental {view.info.outcome_label} for a budget · "
             f"{view.analysis.period.label} · intervals from the posterior draws",
         ),
-        dcc.Store(id="sc-view", data={"model": view.model, "period": view.period_key}),  # spend comes from the bundle
+        dcc.Store(id="sc-view", data=view.keys()),  # spend comes from the bundle
         dcc.Store(id="sc-spend", data=hist),
         dcc.Store(id="sc-loaded"),
         html.Div(id="sc-error"),
@@ -323,8 +322,8 @@ def content(view: View):
     )
 
 
-def layout(model=None, period=None, **_):
-    view = resolve(model, period)
+def layout(model=None, period=None, geo=None, version=None, **_):
+    view = resolve(model, period, geo, version)
     return content(view) if isinstance(view, View) else view
 
 
@@ -429,8 +428,8 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
 
 
 def _view_keys(view) -> tuple:
-    """(model, period) of the page's view store, whatever the browser sent."""
-    return (view.get("model"), view.get("period")) if isinstance(view, dict) else (None, None)
+    """(model, period, entry) of the page's view store, whatever the browser sent."""
+    return (view.get("model"), view.get("period"), view.get("entry")) if isinstance(view, dict) else (None, None, None)
 
 
 # -- results: a pure read of the scenario ------------------------------------------------------
@@ -576,7 +575,7 @@ def _failure(exc: ScenarioError):
 )
 def save_or_delete(save, delete, name, selected, spend, view, settings):
     """Save the scenario under `name`, or delete the selected one; the message says which happened."""
-    model_name, period = _view_keys(view)
+    model_name, period, _entry = _view_keys(view)
     try:  # the guard checked the least role of both already; this names the one asked for
         require(Action.DELETE_SCENARIO if ctx.triggered_id == "sc-delete" else Action.SAVE_SCENARIO)
     except PermissionDenied as exc:
@@ -702,7 +701,7 @@ def describe_saved(selected, _rev):
 )
 def share_or_copy(share, unshare, copy, selected, view, rev):
     """Share or unshare the user's own scenario (analysts and up), or copy a readable one to edit."""
-    model_name, _period = _view_keys(view)
+    model_name, _period, _entry = _view_keys(view)
     rev = (rev if isinstance(rev, int) else 0) + 1
     action = ctx.triggered_id
     if action not in ("sc-share", "sc-unshare", "sc-copy"):

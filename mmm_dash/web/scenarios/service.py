@@ -35,13 +35,19 @@ def scenario_model(bundle: Bundle, period: str) -> ScenarioModel:
         return _models[key]
 
 
-def model_period(model: object, period: object) -> tuple[Bundle, ScenarioModel]:
-    """The bundle and scenario model of a model name and period sent by a browser, or a ScenarioError."""
+def model_period(model: object, period: object, entry: object = None) -> tuple[Bundle, ScenarioModel]:
+    """The bundle and scenario model of a model (its newest version, or the version `entry` names)
+    and period sent by a browser, or a ScenarioError."""
     catalog = current_app.extensions["mmm_dash"].models
-    if not isinstance(model, str) or model not in catalog.names():
-        raise ScenarioError("This model is no longer available; reload the page.")
+    if isinstance(entry, str) and entry in catalog.names():
+        name = entry
+    else:
+        found = catalog.version_entry(model, None) if isinstance(model, str) else None
+        if found is None:
+            raise ScenarioError("This model is no longer available; reload the page.")
+        name = found.name
     try:
-        bundle = catalog.bundle(model)
+        bundle = catalog.bundle(name)
     except ModelUnavailable:
         raise ScenarioError("This model is being analysed again; try again shortly.") from None
     if not isinstance(period, str):
@@ -55,7 +61,7 @@ def model_period(model: object, period: object) -> tuple[Bundle, ScenarioModel]:
 def current_sha256(model: str) -> str | None:
     """The sha256 of the model file now in MODEL_DIR (None when the model is gone)."""
     catalog = current_app.extensions["mmm_dash"].models
-    entry = catalog.entry(model)
+    entry = catalog.version_entry(model, None)
     return None if entry is None else catalog.sha256(entry)
 
 
