@@ -76,13 +76,14 @@ def number_col(field: str, header: str, fmt: str = ",.2f", **extra) -> dict:
     }
 
 
-def download_buttons(model: str | None, period: str | None, which=None, id_prefix: str = "download"):
+def download_buttons(model: str | None, period: str | None, which=None, id_prefix: str = "download", **view):
+    """Buttons for the export files of a view (`view`: its version and geo, where chosen)."""
     items = [e for e in EXPORTS if which is None or e[1] in which]
     return dbc.ButtonGroup(
         [
             dbc.Button(
                 label,
-                href=export_href(fname, model, period),
+                href=export_href(fname, model, period, **view),
                 external_link=True,
                 size="sm",
                 color="secondary",

@@ -15,7 +15,9 @@ from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis, UnknownGeoEr
 from mmm_dash.core.status import BundleStatus
 from mmm_dash.core.windows import MAIN_KINDS, parse_period
 from mmm_dash.web.dashboard.components import alert
+from mmm_dash.web.dashboard.findings import trust_banner
 from mmm_dash.web.dashboard.links import view_query
+from mmm_dash.web.memo import cached
 
 ALL_GEOS = "__all__"  # the geo selector's value for "all geos"
 
@@ -344,6 +346,7 @@ def frame(view: View, *children):
     ]
     if view.notice:
         parts.append(alert(view.notice, "warning", "view-notice"))
+    parts.append(cached(view, "trust-banner", lambda: trust_banner(view)))
     return html.Div(parts + list(children))
 
 

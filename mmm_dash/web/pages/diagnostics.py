@@ -1,4 +1,5 @@
-"""Diagnostics: did the sampler converge, how well does the model fit, what model is this."""
+"""Diagnostics: did the sampler converge (R-hat, effective sample size), what Meridian's health review
+found, how well the model fits, and what model file this is."""
 
 import dash
 import dash_bootstrap_components as dbc
@@ -6,25 +7,32 @@ import pandas as pd
 from dash import html
 
 from mmm_dash.core.figures.charts import rhat_bars
+from mmm_dash.core.trust import MIN_ESS, RHAT_THRESHOLD
 from mmm_dash.web.dashboard.components import chart_card, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.dashboard.findings import health_card
 from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/diagnostics", name="Diagnostics", title="Diagnostics · mmm-dash", order=6)
 
-RHAT_THRESHOLD = 1.2  # Meridian's default "bad R-hat" threshold (Brooks & Gelman)
-
 
 def rhat_frame(view: View) -> pd.DataFrame:
     df = view.bundle.rhat.copy()
-    df["flag"] = ["above threshold" if v > RHAT_THRESHOLD else "ok" for v in df["max_r_hat"]]
-    return df[["param", "n_params", "avg_r_hat", "max_r_hat", "percent_bad_r_hat", "flag"]]
+    if "min_ess" not in df:
+        df["min_ess"] = float("nan")
+    df["flag"] = [
+        "R-hat above threshold" if r > RHAT_THRESHOLD else ("small sample" if e < MIN_ESS else "ok")
+        for r, e in zip(df["max_r_hat"], df["min_ess"].fillna(float("inf")), strict=True)
+    ]
+    return df[["param", "n_params", "avg_r_hat", "max_r_hat", "percent_bad_r_hat", "min_ess", "flag"]]
 
 
 def info_rows(view: View):
     info = view.info
     rows = [
         ("Model file", info.file_name),
+        *((("Version", info.version),) if info.version else ()),
+        ("Fitted", info.fit_date[:19].replace("T", " ") + " UTC" if info.fit_date else "not recorded in the file"),
         ("SHA-256", info.sha256[:16] + "…"),
         ("Meridian version", info.meridian_version),
         ("KPI", f"{info.kpi_name} ({info.kpi_type})"),
@@ -37,6 +45,11 @@ def info_rows(view: View):
         ("Non-media treatments", ", ".join(info.non_media_channels) or "–"),
         ("Controls", ", ".join(info.control_names) or "–"),
         ("Posterior samples", f"{info.n_chains} chains × {info.n_draws} draws"),
+        (
+            "Draws in the bundle",
+            f"{info.draws_kept or info.n_posterior_draws} of {info.n_posterior_draws}"
+            + ("" if (info.draws_kept or info.n_posterior_draws) == info.n_posterior_draws else " (evenly thinned)"),
+        ),
         (
             "Bundle built in",
             f"{view.bundle.timings['build_seconds']:.1f}s ({view.bundle.timings['meridian_seconds']:.1f}s in Meridian)",
@@ -79,7 +92,7 @@ def content(view: View):
 def body(view: View) -> list:
     """Everything below the controls: the same on every visit to this model and period."""
     rhat = rhat_frame(view)
-    bad = rhat[rhat.flag != "ok"]
+    bad = rhat[rhat.max_r_hat > RHAT_THRESHOLD]
     status = (
         dbc.Alert(
             f"All {len(rhat)} parameter groups have R-hat ≤ {RHAT_THRESHOLD}: the chains agree.",
@@ -102,6 +115,7 @@ def body(view: View) -> list:
         number_col("avg_r_hat", "Mean R-hat", ".3f"),
         number_col("max_r_hat", "Max R-hat", ".3f"),
         number_col("percent_bad_r_hat", f"% above {RHAT_THRESHOLD}", ".1%"),
+        number_col("min_ess", "Min ESS (bulk)", ",.0f"),
         {
             "field": "flag",
             "headerName": "Flag",
@@ -113,8 +127,9 @@ def body(view: View) -> list:
         },
     ]
     return [
-        page_header("Diagnostics", "Convergence, fit and model details"),
+        page_header("Diagnostics", "Convergence, Meridian's health review, fit and model details"),
         status,
+        health_card(view.bundle.health, with_details=True, card_id="health-details"),
         dbc.Row(
             [
                 dbc.Col(chart_card("R-hat by parameter", graph("rhat-chart", rhat_bars(rhat, RHAT_THRESHOLD))), lg=7),
@@ -130,7 +145,8 @@ def body(view: View) -> list:
         chart_card(
             "R-hat table",
             grid("rhat-grid", rhat, cols, height=360),
-            note="R-hat compares variance between and within chains; values near 1 mean convergence.",
+            note="R-hat compares variance between and within chains; values near 1 mean convergence. ESS: "
+            f"ArviZ's bulk effective sample size, the smallest in each group; below {MIN_ESS} intervals are unstable.",
         ),
     ]
 

@@ -1,4 +1,6 @@
-"""Insights: what to do, each with its numbers and the probability behind it."""
+"""Insights: what to fix first (when the model is not trustworthy), the portfolio and the reallocation
+of the same budget, then one verdict per channel (uncertain first), each with its numbers and the
+probability behind it and a link that opens the planner on its move."""
 
 import dash
 import dash_bootstrap_components as dbc
@@ -7,21 +9,21 @@ from dash import html
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import download_buttons, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.dashboard.findings import planner_href, verdict_card
 from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/insights", name="Insights", title="Insights · mmm-dash", order=5)
 
 KIND_LABEL = {
-    "opportunity": ("Opportunity", "success"),
-    "warning": ("Warning", "warning"),
+    "trust": ("Before acting", "danger"),
     "reallocation": ("Reallocation", "primary"),
-    "caution": ("Too uncertain", "secondary"),
     "info": ("Summary", "info"),
 }
 
 
-def insight_card(insight, n: int):
+def insight_card(view: View, insight, n: int):
     label, color = KIND_LABEL.get(insight.kind, (insight.kind, "secondary"))
+    href = planner_href(view, insight.planned_spend)
     return dbc.Card(
         dbc.CardBody(
             [
@@ -33,10 +35,13 @@ def insight_card(insight, n: int):
                     className="mb-1",
                 ),
                 html.Div(insight.text, className="insight-text"),
+                html.A("Open in the planner with these moves →", href=href, className="small", id="plan-reallocation")
+                if href
+                else None,
             ]
         ),
         className=f"insight-card kind-{insight.kind} mb-2 shadow-sm",
-        id=f"insight-{n}",
+        id=f"insight-{insight.id}",
     )
 
 
@@ -52,7 +57,11 @@ def body(view: View) -> list:
         view.period_key,
         which=("insights.json", "insights.csv", "insights.txt", "report.html"),
         id_prefix="insights-download",
+        version=view.pinned_version,
+        geo=view.geo,
     )
+    overall = [i for i in insights if not i.action]
+    verdicts = [i for i in insights if i.action]
     return [
         page_header(
             "Insights",
@@ -60,7 +69,14 @@ def body(view: View) -> list:
             "quantities; probabilities are posterior probabilities",
             right=exports,
         ),
-        html.Div([insight_card(i, n) for n, i in enumerate(insights)], id="insight-list"),
+        html.Div(
+            [
+                *[insight_card(view, i, n) for n, i in enumerate(overall)],
+                html.H2("Per channel: one verdict each, uncertain first", className="h6 mt-3 mb-2"),
+                *[verdict_card(view, v) for v in verdicts],
+            ],
+            id="insight-list",
+        ),
     ]
 
 

@@ -1,4 +1,5 @@
-"""Overview: headline numbers with intervals, fit over time and the top insights."""
+"""Overview: headline numbers with intervals, fit over time, one verdict per channel, the portfolio
+findings and Meridian's health review."""
 
 import dash
 import dash_bootstrap_components as dbc
@@ -9,6 +10,7 @@ from mmm_dash.core.formatting import CI, LEVEL, compact, interval, pct, ratio
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.dashboard.findings import health_card, verdict_card
 from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview · mmm-dash", order=0)
@@ -65,7 +67,9 @@ def body(view: View) -> list:
         className="g-3 mb-3",
     )
     fit = a.fit
-    insights = build_insights(view.bundle, a)[:3]
+    findings = build_insights(view.bundle, a)
+    portfolio = [i for i in findings if not i.action and i.kind != "trust"]
+    verdicts = [i for i in findings if i.action]
     return [
         page_header(
             "Overview",
@@ -89,7 +93,7 @@ def body(view: View) -> list:
                     chart_card(
                         "Top insights",
                         [
-                            *[insight_item(i, n) for n, i in enumerate(insights)],
+                            *[insight_item(i, n) for n, i in enumerate(portfolio)],
                             html.A(
                                 "All insights →",
                                 href="/insights" + view.query(),
@@ -99,6 +103,20 @@ def body(view: View) -> list:
                     ),
                     lg=4,
                 ),
+            ]
+        ),
+        dbc.Row(
+            [
+                dbc.Col(
+                    chart_card(
+                        "One verdict per channel",
+                        html.Div([verdict_card(view, v, compact_text=True) for v in verdicts], id="verdict-list"),
+                        note="Uncertain channels first. Each verdict weighs the channel's interval, its ROI and "
+                        "marginal ROI, and the planner's reallocation of the same budget, so no two contradict.",
+                    ),
+                    lg=7,
+                ),
+                dbc.Col(health_card(view.bundle.health), lg=5),
             ]
         ),
     ]

@@ -6,6 +6,7 @@ it cannot use is answered with a one-sentence message on the page, never an erro
 
 import dash
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from flask_login import current_user
 
@@ -55,7 +56,7 @@ def _id(kind: str, i: int) -> dict:
     return {"type": kind, "index": i}
 
 
-def channel_row(i: int, channel: str):
+def channel_row(i: int, channel: str, percent: float = 100.0):
     return dbc.Row(
         [
             dbc.Col(html.Div(channel, className="fw-semibold small"), xs=12, md=2),
@@ -65,7 +66,7 @@ def channel_row(i: int, channel: str):
                     min=0,
                     max=SLIDER_MAX,
                     step=1,
-                    value=100,
+                    value=int(round(percent)),
                     marks={0: "0%", 100: "100%", 200: "200%"},
                     tooltip={"placement": "bottom"},
                 ),
@@ -76,7 +77,7 @@ def channel_row(i: int, channel: str):
                 dbc.Input(
                     id=_id("sc-number", i),
                     type="number",
-                    value=100,
+                    value=round(percent, 1),
                     min=0,
                     size="sm",
                     debounce=True,
@@ -100,9 +101,14 @@ def channel_row(i: int, channel: str):
     )
 
 
-def controls(view: View):
+def controls(view: View, planned: list[float] | None = None):
     curves = view.analysis.curves
     hist_total = float(curves.historical_spend.sum())
+    percents = planner.display_numbers(
+        np.asarray(planned if planned is not None else curves.historical_spend),
+        curves.historical_spend,
+        SpendUnit.PERCENT,
+    )
     return dbc.Card(
         dbc.CardBody(
             [
@@ -132,7 +138,12 @@ def controls(view: View):
                         "for the optimizer."
                     ),
                 ),
-                *cached(view, f"{__name__}.rows", lambda: [channel_row(i, ch) for i, ch in enumerate(curves.channels)]),
+                *cached(
+                    view,
+                    f"{__name__}.rows",
+                    lambda: [channel_row(i, ch, percents[i]) for i, ch in enumerate(curves.channels)],
+                    tuple(percents),
+                ),
                 html.Hr(),
                 dbc.Row(
                     [
@@ -268,27 +279,73 @@ def scenario_option(s, user_id: int) -> dict:
     return {"label": f"{s.name} ({s.period}, {s.updated_at:%Y-%m-%d %H:%M}){shared}{whose}", "value": s.id}
 
 
-def content(view: View):
+def parse_plan(text: str | None, model) -> tuple[list[float] | None, str | None]:
+    """The spend a link's `plan` asks for (multiples of each channel's spend, comma-separated, as the
+    Insights and Overview links write them), or None and one sentence saying why it cannot be used."""
+    if not text:
+        return None, None
+    try:
+        multiples = [float(v) for v in text.split(",")]
+        return model.validate_spend(np.asarray(multiples) * model.historical_spend).tolist(), None
+    except (ValueError, ScenarioError) as exc:
+        why = str(exc) if isinstance(exc, ScenarioError) else "it is not a list of numbers"
+        return None, f"The link's plan cannot be used ({why}); showing the historical spend."
+
+
+def window_note(view: View):
+    """Which window's response curves the planner plans on, when it is not exactly the view's."""
+    a = view.analysis
+    curves_period = a.curves_period or a.period
+    if curves_period.key == a.period.key and view.geo is None:
+        return None
+    asked = a.period.label + (f" · {view.geo}" if view.geo else "")
+    return dbc.Alert(
+        f"This view is {asked}; the planner plans on the response curves of {curves_period.label}, all geos "
+        "(curves are kept for the whole range, each year, the last 52 weeks, quarters and year to date, "
+        "for all geos together).",
+        color="info",
+        className="py-2 small",
+        id="sc-window-note",
+    )
+
+
+def content(view: View, plan: str | None = None):
     hist = [float(x) for x in view.analysis.curves.historical_spend]
+    model = service.scenario_model(view.bundle, view.period_key)
+    planned, plan_error = parse_plan(plan, model)
+    start = planned if planned is not None else hist
     return frame(
         view,
         page_header(
             "Scenario planner",
             f"Predicted incremental {view.info.outcome_label} for a budget · "
-            f"{view.analysis.period.label} · intervals from the posterior draws",
+            f"{(view.analysis.curves_period or view.analysis.period).label} · intervals from the posterior draws",
         ),
+        window_note(view),
+        dbc.Alert(plan_error, color="warning", className="py-2", id="sc-plan-error") if plan_error else None,
+        dbc.Alert(
+            "Opened with the move from Insights: the sliders show the planned spend; Reset returns to the historical.",
+            color="info",
+            className="py-2 small",
+            id="sc-plan-opened",
+        )
+        if planned is not None
+        else None,
         dcc.Store(id="sc-view", data=view.keys()),  # spend comes from the bundle
-        dcc.Store(id="sc-spend", data=hist),
+        dcc.Store(id="sc-spend", data=start),
         dcc.Store(id="sc-loaded"),
         html.Div(id="sc-error"),
         dbc.Row(
             [
-                dbc.Col([controls(view), ladder_card(view), goal_seek_card(view)], lg=6),
+                dbc.Col([controls(view, planned), ladder_card(view), goal_seek_card(view)], lg=6),
                 dbc.Col(
                     [
                         # per bundle and period, built once (the saved-scenario list is per user: not cached)
                         html.Div(
-                            id="sc-summary", children=cached(view, f"{__name__}.summary", lambda: initial_summary(view))
+                            id="sc-summary",
+                            children=initial_summary(view, planned)
+                            if planned is not None
+                            else cached(view, f"{__name__}.summary", lambda: initial_summary(view)),
                         ),
                         chart_card(
                             "Allocation",
@@ -297,7 +354,8 @@ def content(view: View):
                                 cached(
                                     view,
                                     f"{__name__}.allocation",
-                                    lambda: allocation_comparison(view.info.paid_channels, hist, hist),
+                                    lambda: allocation_comparison(view.info.paid_channels, hist, start),
+                                    tuple(start),
                                 ),
                             ),
                         ),
@@ -322,9 +380,9 @@ def content(view: View):
     )
 
 
-def layout(model=None, period=None, geo=None, version=None, **_):
+def layout(model=None, period=None, geo=None, version=None, plan=None, **_):
     view = resolve(model, period, geo, version)
-    return content(view) if isinstance(view, View) else view
+    return content(view, plan) if isinstance(view, View) else view
 
 
 # The optimizer settings as one grouped callback argument (the planner's PlannerSettings fields).
@@ -433,11 +491,11 @@ def _view_keys(view) -> tuple:
 
 
 # -- results: a pure read of the scenario ------------------------------------------------------
-def initial_summary(view: View):
-    """The summary cards before any change: the historical allocation against itself."""
+def initial_summary(view: View, planned: list[float] | None = None):
+    """The summary cards before any change: the historical allocation (or a link's plan) against it."""
     model = service.scenario_model(view.bundle, view.period_key)
     historical = model.evaluate(model.historical_spend)
-    return results_summary(view.info, historical, historical)
+    return results_summary(view.info, model.evaluate(planned) if planned is not None else historical, historical)
 
 
 def results_summary(info, scenario, historical):
