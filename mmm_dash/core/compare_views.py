@@ -25,6 +25,7 @@ from mmm_dash.core.health import HealthReview
 from mmm_dash.core.windows import summarise
 
 CONFIDENT = 0.9  # a change is stated as "rose"/"fell" when P(up) is at least this (or at most 1 - this)
+MATERIAL = 0.05  # ... and when it is at least 5% of A's value (0.5 points for a contribution share)
 MAX_PAIRS = 40_000  # independent sides: the interval of B - A from at most this many (a, b) pairs
 METRIC_LABELS = {
     "spend": "Spend",
@@ -274,7 +275,7 @@ def what_changed(c: ViewComparison) -> list[str]:
             out.append(f"{row.channel} is only in A ({c.a.label}); B has no such channel.")
         elif row.presence == "only_b":
             out.append(f"{row.channel} is new in B ({c.b.label}); A has no such channel.")
-    confident, unsure = [], []
+    confident, unsure, small = [], [], []
     for metric in ("roi", "cpik", "contribution_share", "incremental_outcome"):
         if metric not in c.metrics:
             continue
@@ -290,12 +291,22 @@ def what_changed(c: ViewComparison) -> list[str]:
                 f"{_signed(metric, change.change.ci_lo)} to {_signed(metric, change.change.ci_hi)}), "
                 f"P({'up' if p >= 0.5 else 'down'}) {prob(max(p, 1 - p))}."
             )
-            if p >= CONFIDENT or p <= 1 - CONFIDENT:
+            size = abs(change.change.mean) if metric == "contribution_share" else abs(change.relative or 0)
+            material = size >= (10 * MATERIAL if metric == "contribution_share" else MATERIAL)
+            if (p >= CONFIDENT or p <= 1 - CONFIDENT) and material:
                 confident.append((abs(p - 0.5), sentence))
+            elif p >= CONFIDENT or p <= 1 - CONFIDENT:
+                if metric in ("roi", "cpik"):
+                    small.append(f"{row.channel} {_signed(metric, change.change.mean)}")
             elif metric in ("roi", "cpik"):
                 unsure.append(row.channel)
     out += [s for _k, s in sorted(confident, key=lambda ks: -ks[0])]
     primary = "ROI" if "roi" in c.metrics else ("cost per KPI" if "cpik" in c.metrics else None)
+    if primary and small:
+        out.append(
+            f"Changes in {primary} that are sure but small (under {MATERIAL:.0%}): {', '.join(small)}; the "
+            "posterior is confident of their sign, not that they matter."
+        )
     if primary and unsure:
         out.append(
             f"No confident change in {primary} for {', '.join(unsure)}: P(up) is between "

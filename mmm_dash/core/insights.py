@@ -5,9 +5,10 @@ Every finding carries its numbers and the probability behind it; nothing here in
 bundle does not hold. A channel gets exactly one verdict, decided in this order, so no two findings
 contradict each other:
 
-1. **test first** when its interval is too wide to act on (or Meridian's review failed it): such
-   channels are held at their spend in the reallocation, so no move is proposed for them;
-2. **cut or rework** when it returns less than it costs with confidence (revenue models);
+1. **cut or rework** when it returns less than it costs with confidence (revenue models);
+2. **test first** when its interval is too wide to act on and it is not confidently above or below
+   break-even, or Meridian's review failed it: such channels are held at their spend in the
+   reallocation, so no move is proposed for them;
 3. **shift budget in / out** when the planner's reallocation of the same budget moves it by 10% or more;
 4. **room to grow** when it pays with confidence and its next unit of spend still returns more than 1;
 5. **hold: past break-even** when it pays on average but its next unit returns less than 1;
@@ -36,7 +37,7 @@ BREAK_EVEN_MROI = 1.0  # break-even: where the next unit of spend returns exactl
 MOVE = 0.1  # a reallocation move of at least 10% of a channel's spend is a verdict
 
 # Verdict actions in the order the Insights page shows them: uncertain first, then what to act on.
-ACTIONS = ("test", "cut", "shift-out", "shift-in", "grow", "hold-trim", "hold")
+ACTIONS = ("test", "cut", "shift-out", "shift-in", "grow", "hold-trim", "hold")  # cut is decided first
 ACTION_LABELS = {
     "test": "Test first",
     "cut": "Cut or rework",
@@ -109,6 +110,19 @@ def relative_width(row, has_revenue: bool) -> float:
 
 def _health_flags(health: HealthReview | None, channel: str) -> list:
     return [] if health is None else [c for c in health.flags_for(channel) if c.key not in ("convergence",)]
+
+
+def too_uncertain(info: ModelInfo, analysis: PeriodAnalysis, channel: str, row, flags) -> bool:
+    """Held out of the reallocation and told to test first: Meridian's review failed it, or its interval
+    is wider than its mean while it is confidently neither above nor below break-even."""
+    if any(c.status is CheckStatus.FAIL for c in flags):
+        return True
+    if relative_width(row, info.has_revenue) <= WIDE_INTERVAL:
+        return False
+    if not info.has_revenue:
+        return True
+    p = analysis.prob_roi_above(channel)
+    return CONFIDENT > p > 1 - CONFIDENT
 
 
 # -- the reallocation --------------------------------------------------------------------------
@@ -225,19 +239,7 @@ def _verdict(
     planned = None
     failed = [c for c in flags if c.status is CheckStatus.FAIL]
     probability: float | None = None
-    if width > WIDE_INTERVAL or failed:
-        action = "test"
-        metric = info.roi_label if has_revenue else f"cost per incremental {info.kpi_name}"
-        why = (
-            f"Meridian's health review failed it ({', '.join(c.name for c in failed)})"
-            if failed
-            else f"the {CI} of {metric} is {width:.1f}× as wide as its mean"
-        )
-        text = (
-            f"{headline}: {why}. Test before moving budget (e.g. a geo experiment); the reallocation leaves it "
-            "as it is."
-        )
-    elif has_revenue and 1 - p_roi >= CONFIDENT:
+    if has_revenue and 1 - p_roi >= CONFIDENT and not failed:
         action, probability = "cut", 1 - p_roi
         text = (
             f"{headline}; P({info.roi_label} < 1) {prob(1 - p_roi)}. Its {compact(row.spend)} of spend brings back "
@@ -249,6 +251,18 @@ def _verdict(
                 "from return even less at the margin.)"
             )
         planned = plan.planned if plan is not None and move < -MOVE / 2 else None
+    elif too_uncertain(info, analysis, channel, row, flags):
+        action = "test"
+        metric = info.roi_label if has_revenue else f"cost per incremental {info.kpi_name}"
+        why = (
+            f"Meridian's health review failed it ({', '.join(c.name for c in failed)})"
+            if failed
+            else f"the {CI} of {metric} is {width:.1f}× as wide as its mean"
+        )
+        text = (
+            f"{headline}: {why}. Test before moving budget (e.g. a geo experiment); the reallocation leaves it "
+            "as it is."
+        )
     elif abs(move) >= MOVE:
         action = "shift-in" if move > 0 else "shift-out"
         hist = plan.historical[i]
@@ -317,14 +331,10 @@ def channel_verdicts(bundle: Bundle, analysis: PeriodAnalysis, trust: Trust | No
     info, trust = bundle.info, trust or assess_trust(bundle, analysis)
     table = analysis.channel_table()
     flags = {ch: _health_flags(bundle.health, ch) for ch in table.index}
-    held = {
-        ch
-        for ch, row in table.iterrows()
-        if relative_width(row, info.has_revenue) > WIDE_INTERVAL or any(c.status is CheckStatus.FAIL for c in flags[ch])
-    }
+    held = {ch for ch, row in table.iterrows() if too_uncertain(info, analysis, ch, row, flags[ch])}
     plan = reallocation(analysis, held)
     verdicts = [_verdict(info, analysis, ch, row, plan, flags[ch], trust) for ch, row in table.iterrows()]
-    return sorted(verdicts, key=lambda v: (ACTIONS.index(v.action), -float(v.numbers["spend"])))
+    return sorted(verdicts, key=lambda v: (ACTIONS.index(v.action), -float(v.numbers["spend"])))  # uncertain first
 
 
 def trust_insight(trust: Trust) -> Insight | None:

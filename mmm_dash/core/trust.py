@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import re
 
 from mmm_dash.core.bundle import Bundle, PeriodAnalysis
 from mmm_dash.core.health import MODEL_LEVEL_CHECKS, CheckStatus
@@ -20,6 +21,9 @@ MIN_ESS = 100  # bulk effective sample size below which intervals are unstable (
 MIN_DRAWS = 200  # fewer posterior draws: interval ends move visibly from one fit to the next
 LOW_R2, CAUTION_R2 = 0.5, 0.75  # national R² of the window: below these the model misses much of the outcome
 CAUTION_MAPE = 0.2
+# Meridian's parameters behind channel effects (media, R&F, organic, non-media treatments); the rest
+# (baseline knots, controls, noise) shape the baseline, and their sample sizes are shown on Diagnostics.
+CHANNEL_PARAMS = re.compile(r"_(g?m|g?rf|g?om|g?orf)$|^(gamma_g?n|xi_n)$")
 
 
 class TrustLevel(enum.StrEnum):
@@ -64,12 +68,10 @@ class Trust:
         return list(dict.fromkeys(r.fix for r in self.reasons))
 
     def qualify(self, sentence: str) -> str:
-        """A probability statement, softened when trust is not high."""
-        if self.level is TrustLevel.HIGH:
+        """A probability statement, softened when trust is low (the banner carries any lesser caution)."""
+        if not self.low:
             return sentence
-        if self.low:
-            return f"{sentence} — but the model is not trustworthy yet (see the trust banner): treat it as provisional."
-        return f"{sentence} (read with care: see the trust banner)."
+        return f"{sentence} — but the model is not trustworthy yet (see the trust banner): treat it as provisional."
 
 
 def _convergence(bundle: Bundle) -> list[TrustReason]:
@@ -89,14 +91,15 @@ def _convergence(bundle: Bundle) -> list[TrustReason]:
                 )
             )
         if "min_ess" in rhat:
-            ess = rhat["min_ess"].dropna()
+            channel_params = rhat[[bool(CHANNEL_PARAMS.search(str(p))) for p in rhat["param"]]]
+            ess = channel_params["min_ess"].dropna()
             if len(ess) and float(ess.min()) < MIN_ESS:
                 low = rhat.loc[ess.idxmin()]
                 out.append(
                     TrustReason(
                         TrustLevel.CAUTION,
-                        f"the effective sample size is small: {float(ess.min()):.0f} for {low['param']} "
-                        f"(below {MIN_ESS}), so interval ends are unstable",
+                        f"the effective sample size of a channel parameter is small: {float(ess.min()):.0f} for "
+                        f"{low['param']} (below {MIN_ESS}), so its intervals are unstable",
                         "Draw more posterior samples (or more chains) so every effective sample size passes 100.",
                     )
                 )

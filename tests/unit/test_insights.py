@@ -35,6 +35,14 @@ def test_every_channel_gets_exactly_one_verdict_uncertain_first(insights):
     assert verdicts[0].channel == "Noisy" and verdicts[0].action == "test"
 
 
+def test_a_confident_loss_is_cut_even_when_its_interval_is_wide(bundle):
+    """Loser's interval is wide relative to its small mean, but it loses money with confidence."""
+    analysis = bundle.period("all")
+    wide = analysis.channels.assign(roi_ci_hi=analysis.channels.roi_mean * 3)
+    verdicts = {v.channel: v for v in channel_verdicts(bundle, dataclasses.replace(analysis, channels=wide))}
+    assert verdicts["Loser"].action == "cut"
+
+
 def test_verdicts_follow_the_rules(insights):
     v = by_id(insights)
     assert v["verdict-Loser"].action == "cut" and "P(ROI < 1) > 99%" in v["verdict-Loser"].text
@@ -106,10 +114,14 @@ def test_low_trust_leads_with_what_to_fix_and_softens_probabilities():
 
 
 def test_when_every_channel_is_uncertain_no_reallocation_is_proposed():
-    bundle = make_bundle(roi_scale=1.0)
+    bundle = make_bundle()
     analysis = bundle.period("all")
+    w = analysis.draws  # every channel's ROI straddles 1 widely, as Noisy's does
+    noisy = w.spend[None, :] * np.random.default_rng(0).lognormal(0, 0.9, w.incremental.shape)
     wide = analysis.channels.assign(roi_ci_hi=analysis.channels.roi_mean * 3)
-    out = build_insights(bundle, dataclasses.replace(analysis, channels=wide))
+    out = build_insights(
+        bundle, dataclasses.replace(analysis, channels=wide, draws=dataclasses.replace(w, incremental=noisy))
+    )
     assert by_id(out)["reallocate-budget"].title == "No reallocation proposed"
     assert all(i.action == "test" for i in out if i.id.startswith("verdict-"))
 

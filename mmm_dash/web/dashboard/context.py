@@ -161,6 +161,17 @@ def controls_bar(
                 className="align-items-center g-2 controls-bar",
             ),
             version_line(bundle, versions, version) if bundle else None,
+            dcc.Store(
+                id="controls-rendered",
+                data={
+                    "model-select": model,
+                    "version-select": version or None,
+                    "period-select": current.key if current else None,
+                    "range-preset": current.key if current is not None and current.kind not in MAIN_KINDS else None,
+                    "range-picker": [current.start, current.end] if current else None,
+                    "geo-select": geo or ALL_GEOS,
+                },
+            ),
         ],
         className="mb-3",
     )

@@ -131,6 +131,23 @@ def changed_view(trigger, current: dict, model, version, period, preset, start, 
     return {k: v for k, v in view.items() if v}
 
 
+def user_changed(trigger, rendered, model, version, period, preset, start, end, geo) -> bool:
+    """Whether the control that fired now holds another value than the page rendered it with. Dash's
+    dropdowns and date pickers report their value once when they mount; taking that for a choice
+    rewrote the URL and hid the notice of a bad link (`?model=nope`) half a second after it showed."""
+    if not isinstance(rendered, dict):
+        return True
+    values = {
+        "model-select": model,
+        "version-select": version,
+        "period-select": period,
+        "range-preset": preset,
+        "range-picker": [str(start)[:10] if start else None, str(end)[:10] if end else None],
+        "geo-select": geo,
+    }
+    return trigger not in values or values[trigger] != rendered.get(trigger)
+
+
 def register_shell(app: dash.Dash) -> None:
     app.layout = shell_layout
 
@@ -155,11 +172,15 @@ def register_shell(app: dash.Dash) -> None:
         Input("range-picker", "end_date"),
         Input("geo-select", "value"),
         State("url", "search"),
+        State("controls-rendered", "data"),
         prevent_initial_call=True,
     )
-    def _controls_to_url(model, version, period, preset, start, end, geo, search):
+    def _controls_to_url(model, version, period, preset, start, end, geo, search, rendered):
+        trigger = dash.ctx.triggered_id
+        if not user_changed(trigger, rendered, model, version, period, preset, start, end, geo):
+            raise dash.exceptions.PreventUpdate  # a control reporting the value it was rendered with
         current = parse_search(search)
-        view = changed_view(dash.ctx.triggered_id, current, model, version, period, preset, start, end, geo)
+        view = changed_view(trigger, current, model, version, period, preset, start, end, geo)
         if canonical(view) == canonical(current):
             raise dash.exceptions.PreventUpdate  # e.g. controls rendered with the defaults of a bare URL
         others = {k: v for k, v in parse_query(search).items() if k not in VIEW_KEYS}  # a page's own, e.g. compare's

@@ -98,9 +98,16 @@ def baseline_controls(base: View | None, chosen: dict):
             className="control" + (" d-none" if hidden else ""),
         )
 
+    rendered = {
+        "base-model": model,
+        "base-version": base.version if base and base.version else None,
+        "base-period": base.period_key if base else None,
+        "base-geo": base.geo if base and base.geo else ALL_GEOS,
+    }
     return dbc.Card(
         dbc.CardBody(
             [
+                dash.dcc.Store(id="base-rendered", data=rendered),
                 html.Div("A — compare with", className="fw-semibold small mb-2"),
                 dbc.Row(
                     [
@@ -138,12 +145,16 @@ def baseline_controls(base: View | None, chosen: dict):
     Input("base-period", "value"),
     Input("base-geo", "value"),
     State("url", "search"),
+    State("base-rendered", "data"),
     prevent_initial_call=True,
 )
-def baseline_to_url(model, version, period, geo, search):
+def baseline_to_url(model, version, period, geo, search, rendered):
     """The baseline's controls into the URL (this view's part of the query is kept as it is)."""
     query = parse_query(search)
     trigger = dash.ctx.triggered_id
+    values = {"base-model": model, "base-version": version, "base-period": period, "base-geo": geo}
+    if isinstance(rendered, dict) and values.get(trigger) == rendered.get(trigger):
+        raise dash.exceptions.PreventUpdate  # a dropdown reporting the value it was rendered with
     if trigger == "base-model" and model != query.get("base_model"):
         query = {k: v for k, v in query.items() if k not in BASE_KEYS}
         query.update(base_model=model, base_period=query.get("base_period") or query.get("period") or "all")
