@@ -168,7 +168,7 @@ def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallo
             "",
             "No reallocation proposed",
             "Every channel is too uncertain to move budget on: test before reallocating (e.g. a geo experiment).",
-            {},
+            {"channels_to_test": float(len(analysis.channel_table()))},
             None,
             4,
         )
