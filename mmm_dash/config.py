@@ -49,6 +49,7 @@ class Settings:
     BACKGROUND_BUNDLES: bool  # this server runs the builder (one per CACHE_DIR) for bundles pages ask for
     PAGE_MEMO_SIZE: int  # finished page parts kept per web process (LRU; 0 switches the memo off)
     SCENARIO_QUOTA: int  # saved scenarios per user, all models together
+    CURRENCY: str  # money's unit in every card, axis, table, input and export: USD, EUR, ... or CODE:SYMBOL
     # -- team deployment: each switches on only when set ------------------------------------------
     CELERY_BROKER_URL: str  # set: builds are Celery tasks, build state and the model manifest live in the database
     BUNDLE_STORE: str  # diskcache (this machine's CACHE_DIR) or postgres (rows in DATABASE_URL, signed)
@@ -69,6 +70,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT == "production"
+
+    @property
+    def currency(self):
+        from mmm_dash.core.formatting import parse_currency
+
+        return parse_currency(self.CURRENCY)
 
 
 def _as_bool(value) -> bool:
@@ -156,6 +163,12 @@ def load_settings(overrides: dict | None = None) -> Settings:
     except ValueError:
         raise ConfigError(f"PAGE_MEMO_SIZE must be a whole number, 0 or more, not {raw['PAGE_MEMO_SIZE']!r}.") from None
 
+    from mmm_dash.core.formatting import parse_currency
+
+    try:
+        currency = parse_currency(raw["CURRENCY"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     database_url = raw["DATABASE_URL"] or f"sqlite:///{instance / 'mmm_dash.sqlite3'}"
     if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
         # SQLAlchemy would pick psycopg2; we ship psycopg 3.
@@ -191,6 +204,7 @@ def load_settings(overrides: dict | None = None) -> Settings:
         BACKGROUND_BUNDLES=_as_bool(raw["BACKGROUND_BUNDLES"] if raw["BACKGROUND_BUNDLES"] is not None else "1"),
         PAGE_MEMO_SIZE=page_memo_size,
         SCENARIO_QUOTA=_positive_int(raw, "SCENARIO_QUOTA", 200),
+        CURRENCY=f"{currency.code}:{currency.symbol}",
         CELERY_BROKER_URL=broker,
         BUNDLE_STORE=bundle_store,
         BUILD_LEASE_SECONDS=_positive_int(raw, "BUILD_LEASE_SECONDS", 60),

@@ -1,8 +1,14 @@
-"""Number formatting shared by pages, insights and exports, so they never disagree."""
+"""Number formatting shared by pages, insights and exports, so they never disagree.
+
+Money is written in the deployment's currency (the CURRENCY setting, applied once when the app
+starts with `use_currency`), so every card, axis, table, input and export says what unit it is in.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 from collections.abc import Callable
 
 from mmm_dash.core.bundle import CONFIDENCE, DEFAULT_BOUND
@@ -10,6 +16,64 @@ from mmm_dash.core.bundle import CONFIDENCE, DEFAULT_BOUND
 LEVEL = f"{CONFIDENCE:.0%}"  # "90%": the credible level, as every label writes it
 CI = f"{LEVEL} CI"  # "90% CI"
 BOUND = f"±{DEFAULT_BOUND:.0%}"  # "±30%": the optimizer's default bounds
+
+KNOWN_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+    "BRL": "R$",
+    "AUD": "A$",
+    "CAD": "C$",
+    "NZD": "NZ$",
+    "MXN": "MX$",
+    "CHF": "CHF ",
+    "SEK": "SEK ",
+    "NOK": "NOK ",
+    "DKK": "DKK ",
+    "PLN": "zł ",
+    "ZAR": "R ",
+    "SGD": "S$",
+    "HKD": "HK$",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Currency:
+    code: str  # ISO 4217, e.g. "USD"
+    symbol: str  # written before amounts, e.g. "$" (may end in a space: "CHF ")
+
+    @property
+    def label(self) -> str:
+        """What axis titles and table headers add: "$" or "CHF"."""
+        return self.symbol.strip() or self.code
+
+
+def parse_currency(text: str | None) -> Currency:
+    """`USD`, `EUR`, or `CODE:SYMBOL` for any other (`CHF:Fr. `); ValueError says what is wrong."""
+    text = (text or "USD").strip()
+    code, _, symbol = text.partition(":")
+    code = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(f"CURRENCY must start with a three-letter currency code such as USD or EUR, not {text!r}.")
+    symbol = symbol.strip()
+    if not symbol:
+        symbol = KNOWN_SYMBOLS.get(code, code + " ")
+    elif symbol[-1].isalpha() or symbol[-1] == ".":
+        symbol += " "  # "Fr. 12.3M", "kr 12.3M"
+    return Currency(code, symbol)
+
+
+CURRENCY = Currency("USD", "$")
+
+
+def use_currency(currency: Currency) -> None:
+    """Write money in `currency` from now on (the app factory calls this once with the setting)."""
+    global CURRENCY
+    CURRENCY = currency
 
 
 def compact(x: float | None, digits: int = 3) -> str:
@@ -24,9 +88,45 @@ def compact(x: float | None, digits: int = 3) -> str:
     return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.{digits}g}"
 
 
-def cost_per_kpi(x: float | None) -> str:
-    """A cost per incremental KPI with three significant digits at any scale (0.00421, 4.21, 4.21k)."""
-    return compact(x)
+def money(x: float | None, digits: int = 3) -> str:
+    """1234567 -> '$1.23M' in the configured currency."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    return ("−" if x < 0 else "") + CURRENCY.symbol + compact(abs(x), digits)
+
+
+def outcome(x: float | None, has_revenue: bool) -> str:
+    """An incremental outcome: money for revenue models, a plain count of the KPI otherwise."""
+    return money(x) if has_revenue else compact(x)
+
+
+def kpi_cost_scale(cost: float | None) -> int:
+    """1, or 1,000 when a cost per KPI is under 0.1: '$4.21 per 1,000 visits' reads, '$0.00421' does not."""
+    return 1000 if cost is not None and math.isfinite(cost) and 0 < abs(cost) < 0.1 else 1
+
+
+def cost_per_kpi(x: float | None, kpi: str = "KPI", scale: int | None = None) -> str:
+    """'$4.21 per visit' or '$4.21 per 1,000 visits' (`scale` fixed, e.g. for an interval's ends)."""
+    scale = kpi_cost_scale(x) if scale is None else scale
+    if x is None or not math.isfinite(x):
+        return "–"
+    per = f"per 1,000 {kpi}" if scale == 1000 else f"per {kpi}"
+    return f"{money(x * scale)} {per}"
+
+
+def cost_interval(mean: float, lo: float, hi: float, kpi: str = "KPI") -> str:
+    """'$4.21 per visit (90% CI $3.10–$5.40)': one scale for the mean and both ends."""
+    scale = kpi_cost_scale(mean)
+    per = "per 1,000 " + kpi if scale == 1000 else "per " + kpi
+    return f"{money(mean * scale)} {per} ({CI} {money(lo * scale)}–{money(hi * scale)})"
+
+
+def csv_number(x: float) -> str:
+    """A CSV cell: amounts to the cent, smaller numbers to six significant digits (full precision
+    stays in the JSON files)."""
+    if abs(x) >= 1e4:
+        return f"{x:.2f}"
+    return f"{x:.6g}"
 
 
 def ratio(x: float | None, digits: int = 2) -> str:

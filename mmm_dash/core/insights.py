@@ -26,7 +26,7 @@ import numpy as np
 
 from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis
 from mmm_dash.core.comparison import Summary, prob_greater
-from mmm_dash.core.formatting import BOUND, CI, compact, cost_per_kpi, interval, pct, prob, ratio
+from mmm_dash.core.formatting import BOUND, CI, cost_interval, cost_per_kpi, interval, money, outcome, pct, prob, ratio
 from mmm_dash.core.health import CheckStatus, HealthReview
 from mmm_dash.core.scenario import ScenarioModel
 from mmm_dash.core.trust import Trust, TrustLevel, assess_trust
@@ -93,10 +93,7 @@ def _roi_sentence(info: ModelInfo, row, p_above: float) -> str:
 
 
 def _cpik_sentence(info: ModelInfo, row) -> str:
-    return (
-        f"cost per incremental {info.kpi_name} {cost_per_kpi(row.cpik_mean)} "
-        f"({CI} {interval(row.cpik_ci_lo, row.cpik_ci_hi, cost_per_kpi)})"
-    )
+    return "cost " + cost_interval(row.cpik_mean, row.cpik_ci_lo, row.cpik_ci_hi, f"incremental {info.kpi_name}")
 
 
 def relative_width(row, has_revenue: bool) -> float:
@@ -176,7 +173,7 @@ def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallo
     budget = float(plan.historical.sum())
     moves = [(c, d) for c, d in zip(plan.channels, delta, strict=True) if abs(d) > 1e-9 * max(budget, 1)]
     moves.sort(key=lambda cd: -abs(cd[1]))
-    listed = ", ".join(f"{c} {'+' if d >= 0 else '−'}{compact(abs(d))}" for c, d in moves) or "no changes"
+    listed = ", ".join(f"{c} {'+' if d >= 0 else '−'}{money(abs(d))}" for c, d in moves) or "no changes"
     rel = plan.gain.mean / plan.base_outcome if plan.base_outcome else np.nan
     window = analysis.curves_period.label if analysis.curves_period else analysis.period.label
     held = f" {', '.join(plan.held)} stay at their spend (too uncertain to move)." if plan.held else ""
@@ -185,10 +182,13 @@ def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallo
         if plan.p_better >= CONFIDENT
         else f"but P(better than today) is only {prob(plan.p_better)}: the gain may be noise"
     )
+    def amount(x):
+        return outcome(x, info.has_revenue)
+
     text = (
-        f"Keeping the total at {compact(budget)}, moving {listed} (the moves add up to zero) raises expected "
-        f"incremental {info.outcome_label} by {compact(plan.gain.mean)} ({rel:+.1%}; {CI} "
-        f"{interval(plan.gain.ci_lo, plan.gain.ci_hi, compact)}), {sure}. Each channel stays within {BOUND} of "
+        f"Keeping the total at {money(budget)}, moving {listed} (the moves add up to zero) raises expected "
+        f"incremental {info.outcome_label} by {amount(plan.gain.mean)} ({rel:+.1%}; {CI} "
+        f"{interval(plan.gain.ci_lo, plan.gain.ci_hi, amount)}), {sure}. Each channel stays within {BOUND} of "
         f"its spend (response curves of {window}).{held}"
     )
     return Insight(
@@ -242,8 +242,8 @@ def _verdict(
     if has_revenue and 1 - p_roi >= CONFIDENT and not failed:
         action, probability = "cut", 1 - p_roi
         text = (
-            f"{headline}; P({info.roi_label} < 1) {prob(1 - p_roi)}. Its {compact(row.spend)} of spend brings back "
-            f"{compact(row.incremental_outcome_mean)}: cut it or change how it is bought."
+            f"{headline}; P({info.roi_label} < 1) {prob(1 - p_roi)}. Its {money(row.spend)} of spend brings back "
+            f"{money(row.incremental_outcome_mean)}: cut it or change how it is bought."
         )
         if move >= MOVE:
             text += (
@@ -266,7 +266,7 @@ def _verdict(
     elif abs(move) >= MOVE:
         action = "shift-in" if move > 0 else "shift-out"
         hist = plan.historical[i]
-        change = f"{move:+.0%} ({compact(hist)} → {compact(plan.planned[i])})"
+        change = f"{move:+.0%} ({money(hist)} → {money(plan.planned[i])})"
         if move > 0:
             margin = (
                 f" At the margin it still returns less than it costs (mROI {ratio(row.mroi_mean)}), so fund it from "
@@ -369,19 +369,19 @@ def portfolio_insight(info: ModelInfo, analysis: PeriodAnalysis) -> Insight:
         )
     else:
         best, worst = table["cpik_mean"].idxmin(), table["cpik_mean"].idxmax()
+        per = f"incremental {info.kpi_name}"
         efficiency = (
-            f"cost per incremental {info.kpi_name} {cost_per_kpi(total.cpik_mean)} ({CI} "
-            f"{interval(total.cpik_ci_lo, total.cpik_ci_hi, cost_per_kpi)}). Cheapest: {best} "
-            f"({cost_per_kpi(table.loc[best, 'cpik_mean'])}); most expensive: {worst} "
-            f"({cost_per_kpi(table.loc[worst, 'cpik_mean'])})."
+            f"{cost_interval(total.cpik_mean, total.cpik_ci_lo, total.cpik_ci_hi, per)}. Cheapest: {best} "
+            f"({cost_per_kpi(table.loc[best, 'cpik_mean'], per)}); most expensive: {worst} "
+            f"({cost_per_kpi(table.loc[worst, 'cpik_mean'], per)})."
         )
     return Insight(
         "portfolio",
         "info",
         "",
         "Paid media overall",
-        f"Paid media drove {share} ({CI} {share_ci}), {compact(total.incremental_outcome_mean)} for "
-        f"{compact(total.spend)} of spend: {efficiency}",
+        f"Paid media drove {share} ({CI} {share_ci}), {outcome(total.incremental_outcome_mean, info.has_revenue)} "
+        f"for {money(total.spend)} of spend: {efficiency}",
         {
             "roi_mean": total.roi_mean,
             "roi_ci_lo": total.roi_ci_lo,

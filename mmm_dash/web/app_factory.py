@@ -100,6 +100,7 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
 
 def create_app(overrides: dict | None = None) -> dash.Dash:
     """Build the whole app; `overrides` (setting names as keys) win over the environment."""
+    from mmm_dash.core.formatting import use_currency
     from mmm_dash.web import errors, guard, hardening, health, request_log
     from mmm_dash.web.admin import bp as admin_bp
     from mmm_dash.web.auth.routes import bp as auth_bp
@@ -112,6 +113,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = create_server(overrides)
     settings = server.extensions["mmm_dash"].settings
+    use_currency(settings.currency)
     request_log.init_app(server)
     errors.init_app(server)
     server.register_blueprint(auth_bp)

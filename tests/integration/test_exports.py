@@ -40,9 +40,10 @@ def test_metrics_csv_matches_bundle(signed_in, demo_bundle):
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
     expected = channel_metrics(demo_bundle.period("2024"))
     assert [r["channel"] for r in rows] == list(expected.channel)
-    for row, (_i, exp) in zip(rows, expected.iterrows(), strict=True):
-        assert float(row["roi_mean"]) == pytest.approx(exp.roi_mean, rel=1e-12)
-        assert float(row["cpik_ci_hi"]) == pytest.approx(exp.cpik_ci_hi, rel=1e-12)
+    for row, (_i, exp) in zip(rows, expected.iterrows(), strict=True):  # six significant digits, amounts to the cent
+        assert float(row["roi_mean"]) == pytest.approx(exp.roi_mean, rel=5e-6)
+        assert float(row["cpik_ci_hi_usd"]) == pytest.approx(exp.cpik_ci_hi, rel=5e-6)
+        assert float(row["spend_usd"]) == pytest.approx(exp.spend, abs=0.005)
 
 
 def test_insights_json_csv_txt_agree_with_bundle(signed_in, demo_bundle):

@@ -79,7 +79,11 @@ def test_a_short_run_against_two_started_replicas(migrated_database, demo_model_
     expected |= {a.name for a in ACTIONS} | {"scenario:results", "callback:nav-links", "callback:url-search"}
     expected |= {f"export:{f.filename}" for f in EXPORT_FILES}
     assert expected <= set(kinds), f"missing request kinds: {sorted(expected - set(kinds))}"
-    page_modules = [p for p in (ROOT / "mmm_dash" / "web" / "pages").glob("*.py") if p.name != "__init__.py"]
+    page_modules = [
+        p
+        for p in (ROOT / "mmm_dash" / "web" / "pages").glob("*.py")
+        if p.name not in ("__init__.py", "not_found_404.py")
+    ]
     assert len(figures["config"]["pages"]) == len(page_modules)  # every page of the app was visited
     assert figures["config"]["models"] == ["demo_mmm"]
     assert kinds["login"]["requests"] == 4  # one account per user, each signed in once

@@ -32,6 +32,20 @@ def test_channel_names_from_model_files_cannot_inject_formulas():
     assert rows[1][0] == "'=cmd|' /C calc'!A0"
 
 
+def test_csv_numbers_have_sensible_precision_and_amounts_name_their_currency():
+    analysis = four_channel_case()
+    rows = list(csv.reader(io.StringIO(documents.metrics_csv(analysis))))
+    header = rows[0]
+    assert "spend_usd" in header and "cpik_mean_usd" in header and "incremental_outcome_mean_usd" in header
+    assert "roi_mean" in header  # ratios carry no currency
+    for cell in rows[1][1:]:
+        if cell and cell.replace(".", "").replace("-", "").isdigit():
+            digits = cell.lstrip("-").replace(".", "").lstrip("0")
+            assert len(digits) <= 12, cell  # never the 15+ digits of a raw float
+    assert documents.csv_number(12462715.034810) == "12462715.03"
+    assert documents.csv_number(1.2345678912) == "1.23457"
+
+
 def test_json_is_clean_numbers_and_nulls():
     doc = documents.clean({"a": np.float64(1.5), "b": float("nan"), "c": np.int64(3), "d": np.array([1.0, np.inf])})
     assert doc == {"a": 1.5, "b": None, "c": 3, "d": [1.0, None]}
@@ -50,6 +64,7 @@ def test_metrics_document_has_stable_keys():
         "model",
         "period",
         "geo",
+        "currency",
         "confidence_level",
         "channels",
         "total",

@@ -95,7 +95,7 @@ def test_models_without_revenue_speak_in_cost_per_kpi():
     out = build_insights(bundle, bundle.period("all"))
     verdicts = [i for i in out if i.id.startswith("verdict-")]
     assert {v.action for v in verdicts} <= {"test", "shift-in", "shift-out", "hold"}
-    assert all("cost per incremental KPI" in v.text and "ROI" not in v.text for v in verdicts)
+    assert all(re.search(r"\$[\d.]+ per (1,000 )?incremental KPI", v.text) and "ROI" not in v.text for v in verdicts)
     assert "mROI" not in " ".join(i.text for i in out)
     assert "Cheapest" in by_id(out)["portfolio"].text
 

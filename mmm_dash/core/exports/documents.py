@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from mmm_dash.core import formatting
 from mmm_dash.core.bundle import CONFIDENCE, STATS, Bundle, PeriodAnalysis
-from mmm_dash.core.formatting import CI, LEVEL, compact, interval, ratio
+from mmm_dash.core.formatting import CI, LEVEL, csv_number, interval, money, outcome, ratio
 from mmm_dash.core.insights import Insight, build_insights
 from mmm_dash.core.scenario import ScenarioModel, ScenarioOutcome
 from mmm_dash.core.tables import METRIC_ORDER, PLAIN_COLUMNS, channel_metrics
@@ -48,12 +49,21 @@ def neutralize(cell: Any) -> Any:
     return cell
 
 
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float | np.floating):
+        return csv_number(float(value)) if math.isfinite(value) else ""
+    return neutralize(value)
+
+
 def csv_text(rows: list[list]) -> str:
-    """CSV with CRLF line ends, formula-like cells defused and non-finite numbers empty."""
+    """CSV with CRLF line ends, formula-like cells defused, numbers at sensible precision (amounts to
+    the cent, the rest to six significant digits; JSON keeps full precision) and non-finite ones empty."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for row in rows:
-        writer.writerow([neutralize(c) if not (isinstance(c, float) and not math.isfinite(c)) else "" for c in row])
+        writer.writerow([_cell(c) for c in row])
     return buffer.getvalue()
 
 
@@ -83,6 +93,7 @@ def _header(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
             "kind": analysis.period.kind,
         },
         "geo": analysis.geo,
+        "currency": {"code": formatting.CURRENCY.code, "symbol": formatting.CURRENCY.symbol.strip()},
         "confidence_level": CONFIDENCE,
     }
 
@@ -151,10 +162,19 @@ def insights_document(bundle: Bundle, analysis: PeriodAnalysis, insights: list[I
     )
 
 
-def metrics_csv(analysis: PeriodAnalysis) -> str:
+def money_columns(columns: list[str], has_revenue: bool) -> list[str]:
+    """Column names with the currency where the column is an amount: `spend_usd`, `cpik_mean_usd`,
+    and incremental outcome when it is revenue."""
+    code = formatting.CURRENCY.code.lower()
+    money = ("spend", "cpik_") + (("incremental_outcome_",) if has_revenue else ())
+    return [f"{c}_{code}" if c == "spend" or c.startswith(money[1:]) else c for c in columns]
+
+
+def metrics_csv(analysis: PeriodAnalysis, has_revenue: bool = True) -> str:
     """`metrics.csv`: the per-channel table, one row per paid channel."""
     table = channel_metrics(analysis)
-    return csv_text([list(table.columns)] + [[*r] for r in table.itertuples(index=False)])
+    header = money_columns(list(table.columns), has_revenue)
+    return csv_text([header] + [[*r] for r in table.itertuples(index=False)])
 
 
 def insights_csv(insights: list[Insight]) -> str:
@@ -180,13 +200,17 @@ def insights_csv(insights: list[Insight]) -> str:
 def insights_text(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight]) -> str:
     """`insights.txt`: a headline and the numbered insights, for pasting into an email."""
     info, total = bundle.info, analysis.total()
-    outcome_ci = interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, compact)
+    outcome_ci = interval(
+        total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, lambda x: outcome(x, info.has_revenue)
+    )
     lines = [
         f"Media-mix model insights: {info.name}",
         f"Period: {analysis.period.label}",
-        f"KPI: {info.kpi_name}; outcome measured in {info.outcome_label}; intervals are {LEVEL} credible intervals.",
+        f"KPI: {info.kpi_name}; outcome measured in {info.outcome_label}; "
+        f"intervals are {LEVEL} credible intervals.",
         "",
-        f"Paid spend {compact(total.spend)} drove {compact(total.incremental_outcome_mean)} incremental "
+        f"Paid spend {money(total.spend)} drove "
+        f"{outcome(total.incremental_outcome_mean, info.has_revenue)} incremental "
         f"{info.outcome_label} ({CI} {outcome_ci}); "
         f"blended {info.roi_label} {ratio(total.roi_mean)} ({CI} {interval(total.roi_ci_lo, total.roi_ci_hi)}).",
         "",

@@ -48,7 +48,7 @@ def render(export: ExportFile, bundle: Bundle, analysis: PeriodAnalysis) -> str:
     if export.kind == "metrics":
         if export.ext == "json":
             return json.dumps(documents.metrics_document(bundle, analysis), indent=2)
-        return documents.metrics_csv(analysis)
+        return documents.metrics_csv(analysis, bundle.info.has_revenue)
     insights = build_insights(bundle, analysis)
     if export.kind == "report":
         return report_html(bundle, analysis, insights)

@@ -22,7 +22,7 @@ def _nav_id(path: str) -> str:
 def nav_pages() -> list[tuple[str, str]]:
     """(name, path) of every registered page, in their `order`: the navbar's entries."""
     pages = sorted(dash.page_registry.values(), key=lambda p: (p.get("order") is None, p.get("order") or 0, p["name"]))
-    return [(p["name"], p["path"]) for p in pages]
+    return [(p["name"], p["path"]) for p in pages if not p["module"].endswith("not_found_404")]
 
 
 def navbar():

@@ -5,8 +5,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from mmm_dash.core import formatting
 from mmm_dash.core.figures.charts import expected_vs_actual
-from mmm_dash.core.formatting import CI, LEVEL, compact, interval, pct, ratio
+from mmm_dash.core.formatting import CI, LEVEL, interval, kpi_cost_scale, money, outcome, pct, ratio
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -36,32 +37,45 @@ def body(view: View) -> list:
         f"{pct(total.pct_of_contribution_mean)}",
         f"{CI} {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}",
     )
+
+    def amount(x):
+        return outcome(x, info.has_revenue)
+
+    if info.has_revenue:
+        efficiency = metric_card(
+            "Blended ROI", ratio(total.roi_mean), f"{CI} " + interval(total.roi_ci_lo, total.roi_ci_hi), "card-roi"
+        )
+    else:  # a KPI without revenue: what a unit of it costs, never a ratio in KPI per unit of money
+        scale = kpi_cost_scale(total.cpik_mean)
+        per = f"per 1,000 incremental {info.kpi_name}" if scale > 1 else f"per incremental {info.kpi_name}"
+        efficiency = metric_card(
+            f"Cost {per}",
+            money(total.cpik_mean * scale),
+            f"{CI} {money(total.cpik_ci_lo * scale)}–{money(total.cpik_ci_hi * scale)}",
+            "card-roi",
+        )
     cards = dbc.Row(
         [
             dbc.Col(
                 metric_card(
-                    "Total paid spend", compact(total.spend), f"{len(info.paid_channels)} paid channels", "card-spend"
+                    f"Total paid spend ({formatting.CURRENCY.code})",
+                    money(total.spend),
+                    f"{len(info.paid_channels)} paid channels",
+                    "card-spend",
                 ),
                 md=3,
             ),
             dbc.Col(
                 metric_card(
-                    f"Incremental {info.outcome_label}",
-                    compact(total.incremental_outcome_mean),
-                    f"{CI} " + interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, compact),
+                    f"Incremental {info.outcome_label}"
+                    + (f" ({formatting.CURRENCY.code})" if info.has_revenue else ""),
+                    amount(total.incremental_outcome_mean),
+                    f"{CI} " + interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, amount),
                     "card-outcome",
                 ),
                 md=3,
             ),
-            dbc.Col(
-                metric_card(
-                    f"Blended {info.roi_label}",
-                    ratio(total.roi_mean),
-                    f"{CI} " + interval(total.roi_ci_lo, total.roi_ci_hi),
-                    "card-roi",
-                ),
-                md=3,
-            ),
+            dbc.Col(efficiency, md=3),
             dbc.Col(metric_card(f"Share of {info.outcome_label} from media", *media_share, card_id="card-share"), md=3),
         ],
         className="g-3 mb-3",
