@@ -42,7 +42,10 @@ def test_bundle_holds_every_section(shape_bundle):
         assert curves.mean.shape == (len(bundle.info.paid_channels), 41)
         assert np.all(np.diff(curves.mean, axis=1) >= -1e-6 * np.abs(curves.mean).max())  # monotone
     if shape == "geo_rf_no_revenue":
-        assert "Connected TV" in bundle.period("all").optimal_frequency.index
+        frequency = bundle.period("all").optimal_frequency
+        assert "Connected TV" in frequency.index
+        assert 1.5 <= frequency.loc["Connected TV", "current_frequency"] <= 3.5  # the simulated 1.5-3.5 range
+        assert {"mean", "ci_lo", "ci_hi"} <= set(frequency.loc["Connected TV", "roi_by_frequency"])
     if shape == "geo_organic_non_media":
         assert {"Newsletter", "promotion"} <= set(bundle.period("all").non_paid.index)
     assert len(bundle.rhat) > 0 and len(bundle.period("all").series) == bundle.info.n_times

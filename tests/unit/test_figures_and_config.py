@@ -38,7 +38,7 @@ def every_figure():
         "roi_bubble": charts.roi_bubble(table, info.roi_label),
         "rhat_bars": charts.rhat_bars(bundle.rhat, 1.2),
         "response_curve": curves.response_curve(
-            analysis.curves, ch, "revenue", saturation_multiplier=1.3, scenario_spend=hist[0], scenario_outcome=5.0
+            analysis.curves, ch, "revenue", break_even_multiplier=1.3, scenario_spend=hist[0], scenario_outcome=5.0
         ),
         "small_multiples": curves.small_multiples(analysis.curves, "revenue", hist * 1.1, np.ones(len(hist))),
         "hill_curve": curves.hill_curve(bundle.hill_curves, ch),
@@ -88,7 +88,7 @@ def test_contribution_bars_show_means_and_intervals():
 
 def test_response_curve_marks_current_spend_and_saturation():
     analysis = four_channel_case()
-    fig = validated(curves.response_curve(analysis.curves, "Strong", "revenue", saturation_multiplier=1.2))
+    fig = validated(curves.response_curve(analysis.curves, "Strong", "revenue", break_even_multiplier=1.2))
     marker = next(t for t in fig.data if t.name == "Current spend")
     assert marker.x[0] == pytest.approx(100.0)
     assert any(s.type == "line" for s in fig.layout.shapes)

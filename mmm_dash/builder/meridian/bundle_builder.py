@@ -286,7 +286,16 @@ def _curves(
     return out
 
 
-def _optimal_frequency(analyzer, info: ModelInfo, presets: list[Period], draws, use_kpi, clock) -> dict:
+def _current_frequency(mmm, weeks: slice) -> np.ndarray:
+    """Each R&F channel's average weekly frequency over `weeks`: impressions over reach, from the input data."""
+    n_times = mmm.n_times
+    reach = np.asarray(mmm.input_data.reach.values, dtype=np.float64)[:, -n_times:][:, weeks]
+    frequency = np.asarray(mmm.input_data.frequency.values, dtype=np.float64)[:, -n_times:][:, weeks]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (reach * frequency).sum(axis=(0, 1)) / reach.sum(axis=(0, 1))
+
+
+def _optimal_frequency(analyzer, info: ModelInfo, presets: list[Period], draws, use_kpi, clock, mmm=None) -> dict:
     if not info.rf_channels:
         return {}
     out = {}
@@ -302,6 +311,11 @@ def _optimal_frequency(analyzer, info: ModelInfo, presets: list[Period], draws, 
             )
         table = pd.DataFrame({"optimal_frequency": ds["optimal_frequency"].to_series().astype(float)})
         table = table.rename_axis("channel")
+        if mmm is not None:
+            current = dict(
+                zip(info.rf_channels, _current_frequency(mmm, draws.time_index(period.start, period.end)), strict=True)
+            )
+            table["current_frequency"] = [current.get(str(ch), np.nan) for ch in table.index]
         if "optimized_roi" in ds:
             table["roi_at_optimal_mean"] = (
                 ds["optimized_roi"].sel(metric="mean").to_series().reindex(table.index).values
@@ -377,7 +391,7 @@ def build_bundle(
     with clock.step("response curves"):
         curves = _curves(analyzer, info, presets, draws, keep, use_kpi, clock)
     with clock.step("optimal frequency"):
-        opt_freq = _optimal_frequency(analyzer, info, presets, draws, use_kpi, clock)
+        opt_freq = _optimal_frequency(analyzer, info, presets, draws, use_kpi, clock, mmm)
     with clock.step("convergence (R-hat, ESS)"):
         rhat = _convergence(analyzer, mmm, clock)
     with clock.step("Hill curves and adstock"), clock.meridian_call():

@@ -5,17 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mmm_dash.core import formatting
 from mmm_dash.core.bundle import CurveSet
 from mmm_dash.core.figures.plain import Figure, bar, scatter, subplots
 from mmm_dash.core.figures.theme import PALETTE, TEMPLATE_JSON, add_band, base_figure, channel_colors, empty_figure
 from mmm_dash.core.formatting import LEVEL
 
 
+def spend_title() -> str:
+    return f"Spend ({formatting.CURRENCY.label})"
+
+
+def outcome_title(outcome_label: str) -> str:
+    """'Incremental revenue ($)' for revenue, 'Incremental conversions' for a KPI."""
+    money = outcome_label == "revenue"
+    return f"Incremental {outcome_label}" + (f" ({formatting.CURRENCY.label})" if money else "")
+
+
 def response_curve(
     curves: CurveSet,
     channel: str,
     outcome_label: str,
-    saturation_multiplier: float | None = None,
+    break_even_multiplier: float | None = None,
     scenario_spend: float | None = None,
     scenario_outcome: float | None = None,
     height: int = 360,
@@ -23,7 +34,9 @@ def response_curve(
     i = curves.channels.index(channel)
     color = channel_colors(curves.channels)[channel]
     spend = curves.spend_grid()[i]
-    fig = base_figure(height, xaxis_title="Spend", yaxis_title=f"Incremental {outcome_label}", hovermode="x unified")
+    fig = base_figure(
+        height, xaxis_title=spend_title(), yaxis_title=outcome_title(outcome_label), hovermode="x unified"
+    )
     add_band(fig, spend, curves.ci_lo[i], curves.ci_hi[i], color, name=f"{LEVEL} interval")
     fig.add_trace(
         scatter(
@@ -47,12 +60,11 @@ def response_curve(
             hovertemplate="current: %{y:,.0f} at %{x:,.0f}<extra></extra>",
         )
     )
-    if saturation_multiplier is not None:
-        sat_spend = hist * saturation_multiplier
+    if break_even_multiplier is not None:
         fig.add_vline(
-            x=sat_spend,
+            x=hist * break_even_multiplier,
             line={"dash": "dash", "color": "#d97706", "width": 1},
-            annotation_text="saturation (mROI < 1)",
+            annotation_text="break-even (mROI = 1)",
             annotation_position="top left",
         )
     if scenario_spend is not None and scenario_outcome is not None:
@@ -148,23 +160,45 @@ def adstock_curve(adstock: pd.DataFrame, channel: str) -> Figure:
 
 
 def frequency_curve(optimal_frequency: pd.DataFrame, channel: str, roi_label: str) -> Figure:
+    """Meridian's ROI at each average weekly frequency (same spend), with its interval, the optimal
+    frequency and today's average frequency."""
     if optimal_frequency.empty or channel not in optimal_frequency.index:
         return empty_figure("Optimal frequency applies to reach-and-frequency channels only.")
     row = optimal_frequency.loc[channel]
     data = row.get("roi_by_frequency")
     fig = base_figure(300, xaxis_title="Average weekly frequency", yaxis_title=roi_label, showlegend=False)
     if isinstance(data, dict):
-        fig.add_trace(scatter(x=data["frequency"], y=data["roi"], line={"color": PALETTE[0], "width": 2}))
+        mean = data.get("mean", data.get("roi"))
+        if "ci_lo" in data and "ci_hi" in data:
+            add_band(fig, data["frequency"], data["ci_lo"], data["ci_hi"], PALETTE[0], name=f"{LEVEL} interval")
+        fig.add_trace(
+            scatter(
+                x=data["frequency"],
+                y=mean,
+                line={"color": PALETTE[0], "width": 2},
+                name=roi_label,
+                hovertemplate="frequency %{x:.1f}: " + roi_label + " %{y:.2f}<extra></extra>",
+            )
+        )
     fig.add_vline(
         x=float(row.optimal_frequency),
         line={"dash": "dash", "color": "#d97706"},
         annotation_text=f"optimal {float(row.optimal_frequency):.1f}",
+        annotation_position="top right",
     )
+    current = row.get("current_frequency")
+    if current is not None and np.isfinite(current):
+        fig.add_vline(
+            x=float(current),
+            line={"dash": "dot", "color": "#212529"},
+            annotation_text=f"today {float(current):.1f}",
+            annotation_position="top left",
+        )
     return fig
 
 
 def allocation_comparison(channels, historical, scenario, labels=("Historical", "Scenario")) -> Figure:
-    fig = base_figure(320, yaxis_title="Spend", barmode="group")
+    fig = base_figure(320, yaxis_title=spend_title(), barmode="group")
     fig.add_trace(
         bar(
             x=list(channels),
