@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -37,6 +38,35 @@ MODE_LABELS = {
     OptimizerMode.TARGET_ROI: "Flexible: spend while total ROI ≥ target",
     OptimizerMode.TARGET_MROI: "Flexible: spend while marginal ROI ≥ target",
 }
+AMOUNT = re.compile(r"^\s*[^\d.+-]{0,4}\s*([+-]?[\d,]*\.?\d+)\s*([kKmMbB]?)\s*$")
+SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9}
+
+
+def mode_labels(has_revenue: bool, kpi: str = "KPI") -> dict[OptimizerMode, str]:
+    """The optimizer modes as the page names them: in ROI for revenue models, in cost per KPI otherwise
+    (a target cost c is the ratio target 1/c: see `PlannerSettings.target_is_cost`)."""
+    if has_revenue:
+        return MODE_LABELS
+    return {
+        OptimizerMode.FIXED: f"Fixed budget: most incremental {kpi}",
+        OptimizerMode.TARGET_ROI: f"Flexible: spend while the cost per {kpi} ≤ target",
+        OptimizerMode.TARGET_MROI: f"Flexible: spend while the marginal cost per {kpi} ≤ target",
+    }
+
+
+def parse_amount(value: object, message: str = "The budget must be an amount, e.g. 1,250,000 or 1.25M.") -> float:
+    """An amount typed into a box: a number, or text such as '1,250,000', '$1.25M', '800k'."""
+    if isinstance(value, str):
+        match = AMOUNT.match(value)
+        if not match:
+            raise ScenarioError(message)
+        value = float(match.group(1).replace(",", "")) * SUFFIXES[match.group(2).lower()]
+    return finite_number(value, message)
+
+
+def amount_text(value: float) -> str:
+    """How the budget box shows an amount: whole units with thousands separators."""
+    return f"{round(value):,}"
 
 
 class SpendUnit(enum.StrEnum):
@@ -96,11 +126,13 @@ class PlannerSettings:
     target: float | None = None
     lower_pct: tuple[float | None, ...] = ()
     upper_pct: tuple[float | None, ...] = ()
+    target_is_cost: bool = False  # a KPI model's target is a cost per KPI; the optimizer takes KPI per unit
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "mode", OptimizerMode.parse(self.mode))
-        set_(self, "budget", optional_number(self.budget, "The budget must be a number."))
+        budget = None if self.budget in (None, "") else parse_amount(self.budget)
+        set_(self, "budget", budget)
         set_(self, "target", optional_number(self.target, "The target must be a number."))
         message = "Give a lower and an upper bound (%) for every channel."
         n = len(self.lower_pct) if isinstance(self.lower_pct, Sequence) else -1
@@ -122,6 +154,10 @@ class PlannerSettings:
             return FixedBudgetScenario(self.budget)
         if self.target is None:
             raise ScenarioError("Enter a target.")
+        if self.target_is_cost:
+            if self.target <= 0:
+                raise ScenarioError("The target cost must be a positive amount.")
+            return FlexibleBudgetScenario(self.mode, 1.0 / self.target)
         return FlexibleBudgetScenario(self.mode, self.target)
 
     def bounds(self, historical: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -130,6 +130,10 @@ class ScenarioModel:
             for i in range(len(self.channels))
         ]
 
+    @property
+    def n_draws(self) -> int:
+        return int(self._draw_curves[0](0.0).shape[0])
+
     # -- evaluation --------------------------------------------------------------------------
     def _multiplier(self, i: int, spend: float) -> float:
         hist = self.historical_spend[i]
@@ -152,6 +156,20 @@ class ScenarioModel:
         spend = np.asarray(spend, dtype=float)
         multipliers = np.zeros_like(spend) if hist <= 0 else np.clip(spend / hist, 0.0, MAX_MULTIPLIER)
         return self._draw_curves[i](multipliers)
+
+    def marginal_return(self, spend: Sequence[float] | np.ndarray, step: float = 0.01) -> np.ndarray:
+        """(S, C) per-draw outcome of `step` (1%, as Meridian's mROI) more spend per unit of that spend,
+        read off the curves at `spend` (a step down where the curves end, at 2x historical)."""
+        spend = self.validate_spend(spend)
+        out = np.full((self.n_draws, len(spend)), np.nan)
+        for i, s in enumerate(spend):
+            if s <= 0 or self.historical_spend[i] <= 0:
+                continue
+            up = min(s * (1 + step), self.historical_spend[i] * MAX_MULTIPLIER)
+            lo = up / (1 + step)
+            values = self.channel_draws(i, np.array([lo, up]))
+            out[:, i] = (values[:, 1] - values[:, 0]) / (up - lo)
+        return out
 
     def evaluate(self, spend: Sequence[float] | np.ndarray) -> ScenarioOutcome:
         """Outcome and ROI of `spend` per channel and in total, with credible intervals from the draws."""

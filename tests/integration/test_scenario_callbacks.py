@@ -123,7 +123,7 @@ def test_a_valid_slider_move_still_updates_the_spend(app, signed_in, demo):
         ({"lower": ["x"] * 5, "trigger": "sc-optimize.n_clicks"}, "lower and an upper bound"),
         ({"lower": [70, 70], "trigger": "sc-optimize.n_clicks"}, "lower and an upper bound"),
         ({"mode": "drop tables", "trigger": "sc-optimize.n_clicks"}, "optimizer mode"),
-        ({"budget": "lots", "trigger": "sc-optimize.n_clicks"}, "budget must be a number"),
+        ({"budget": "lots", "trigger": "sc-optimize.n_clicks"}, "budget must be an amount"),
         ({"unit": "furlongs", "numbers": [50] * 5, "trigger": '{"index":0,"type":"sc-number"}.value'}, "percent"),
     ],
 )

@@ -232,3 +232,34 @@ def test_goal_seek_settings():
     ):
         with pytest.raises(ScenarioError, match=message):
             GoalSeekSettings(target, probability)
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        ("1,250,000", 1_250_000.0),
+        ("$1.25M", 1_250_000.0),
+        ("800k", 800_000.0),
+        (" 44497046 ", 44_497_046.0),
+        (12.5, 12.5),
+    ],
+)
+def test_budget_boxes_take_amounts_as_people_type_them(typed, amount):
+    from mmm_dash.core.planner import parse_amount
+
+    assert parse_amount(typed) == pytest.approx(amount)
+
+
+@pytest.mark.parametrize("typed", ["lots", "1,2,3,,", "12 apples", ""])
+def test_an_amount_that_is_not_one_gets_a_sentence(typed):
+    from mmm_dash.core.planner import parse_amount
+
+    with pytest.raises(ScenarioError, match="must be an amount"):
+        parse_amount(typed)
+
+
+def test_a_kpi_models_target_is_a_cost_per_kpi():
+    from mmm_dash.core.planner import PlannerSettings
+
+    settings = PlannerSettings(OptimizerMode.TARGET_MROI, None, 4.0, (70,), (130,), target_is_cost=True)
+    assert settings.scenario().target == pytest.approx(0.25)  # $4 per KPI: at least 0.25 KPI per unit of spend

@@ -10,7 +10,7 @@ import numpy as np
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html
 from flask_login import current_user
 
-from mmm_dash.core import planner
+from mmm_dash.core import formatting, planner
 from mmm_dash.core.budget_search import (
     MAX_LADDER_STEPS,
     BudgetLadder,
@@ -25,7 +25,6 @@ from mmm_dash.core.formatting import CI, compact, interval, prob, ratio
 from mmm_dash.core.planner import (
     DEFAULT_LOWER_PCT,
     DEFAULT_UPPER_PCT,
-    MODE_LABELS,
     SLIDER_MAX,
     GoalSeekSettings,
     LadderSettings,
@@ -37,6 +36,8 @@ from mmm_dash.core.planner import (
     ScenarioOpened,
     SliderMoved,
     SpendUnit,
+    amount_text,
+    mode_labels,
 )
 from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.web import audit
@@ -49,7 +50,6 @@ from mmm_dash.web.scenarios import events, service
 dash.register_page(__name__, path="/scenarios", name="Scenarios", title="Scenarios · mmm-dash", order=4)
 
 ALL_CHANNELS = "__all__"  # curve picker value: every channel's curve as small multiples
-MODES = [{"label": label, "value": mode.value} for mode, label in MODE_LABELS.items()]
 
 
 def _id(kind: str, i: int) -> dict:
@@ -134,9 +134,18 @@ def controls(view: View, planned: list[float] | None = None):
                 html.Div(
                     className="small text-secondary mb-2",
                     children=(
-                        "Slider and box: scenario spend. Last two boxes: lower and upper bound (% of historical) "
-                        "for the optimizer."
+                        "Slider and box: the scenario's spend. Low and high: the optimizer's bounds for the channel, "
+                        "in % of its historical spend."
                     ),
+                ),
+                dbc.Row(
+                    [
+                        dbc.Col(html.Div("Channel", className="small text-secondary"), xs=12, md=2),
+                        dbc.Col(html.Div("Spend, % of historical", className="small text-secondary"), xs=12, md=5),
+                        dbc.Col(html.Div("Spend", className="small text-secondary"), xs=4, md=2),
+                        dbc.Col(html.Div("Bounds: low % · high %", className="small text-secondary"), xs=8, md=3),
+                    ],
+                    className="g-2 d-none d-md-flex",
                 ),
                 *cached(
                     view,
@@ -151,24 +160,51 @@ def controls(view: View, planned: list[float] | None = None):
                             [
                                 dbc.Label("Optimizer", html_for="sc-mode", className="small"),
                                 dcc.Dropdown(
-                                    id="sc-mode", options=MODES, value=OptimizerMode.FIXED.value, clearable=False
+                                    id="sc-mode",
+                                    options=[
+                                        {"label": label, "value": mode.value}
+                                        for mode, label in mode_labels(
+                                            view.info.has_revenue, view.info.kpi_name
+                                        ).items()
+                                    ],
+                                    value=OptimizerMode.FIXED.value,
+                                    clearable=False,
                                 ),
                             ],
                             md=6,
                         ),
                         dbc.Col(
                             [
-                                dbc.Label("Total budget", html_for="sc-budget", className="small"),
-                                dbc.Input(id="sc-budget", type="number", value=round(hist_total), min=0, size="sm"),
+                                dbc.Label(
+                                    f"Total budget ({formatting.CURRENCY.label})",
+                                    html_for="sc-budget",
+                                    className="small",
+                                ),
+                                dbc.Input(
+                                    id="sc-budget",
+                                    type="text",
+                                    inputMode="decimal",
+                                    value=amount_text(hist_total),
+                                    size="sm",
+                                    debounce=True,
+                                ),
                             ],
-                            md=3,
+                            md=6,
+                            id="sc-budget-col",
                         ),
                         dbc.Col(
                             [
-                                dbc.Label("Target", html_for="sc-target", className="small"),
-                                dbc.Input(id="sc-target", type="number", value=1.0, min=0, step=0.05, size="sm"),
+                                dbc.Label(
+                                    target_label(view.info.has_revenue, view.info.kpi_name, OptimizerMode.TARGET_ROI),
+                                    html_for="sc-target",
+                                    className="small",
+                                    id="sc-target-label",
+                                ),
+                                dbc.Input(id="sc-target", type="number", value=default_target(view), min=0, size="sm"),
                             ],
-                            md=3,
+                            md=6,
+                            id="sc-target-col",
+                            className="d-none",
                         ),
                     ],
                     className="g-2 mb-2",
@@ -279,6 +315,41 @@ def scenario_option(s, user_id: int) -> dict:
     return {"label": f"{s.name} ({s.period}, {s.updated_at:%Y-%m-%d %H:%M}){shared}{whose}", "value": s.id}
 
 
+def target_label(has_revenue: bool, kpi: str, mode: OptimizerMode) -> str:
+    if has_revenue:
+        return "Target ROI (total)" if mode is OptimizerMode.TARGET_ROI else "Target marginal ROI"
+    which = "" if mode is OptimizerMode.TARGET_ROI else "marginal "
+    return f"Highest {which}cost per {kpi} ({formatting.CURRENCY.label})"
+
+
+def default_target(view: View) -> float:
+    """1 for ROI targets; for a KPI model, today's cost per KPI (to 3 significant digits)."""
+    if view.info.has_revenue:
+        return 1.0
+    cost = float(view.analysis.total().cpik_mean)
+    return float(f"{cost:.3g}") if np.isfinite(cost) and cost > 0 else 1.0
+
+
+@callback(
+    Output("sc-budget-col", "className"),
+    Output("sc-target-col", "className"),
+    Output("sc-target-label", "children"),
+    Input("sc-mode", "value"),
+    State("sc-units", "data"),
+    prevent_initial_call=True,
+)
+def show_mode_fields(mode, units):
+    """A fixed budget needs the budget box, a flexible one the target box: show the one that applies."""
+    try:
+        mode = OptimizerMode.parse(mode)
+    except ScenarioError:
+        raise dash.exceptions.PreventUpdate from None
+    units = units if isinstance(units, dict) else {}
+    label = target_label(bool(units.get("has_revenue", True)), str(units.get("kpi", "KPI")), mode)
+    fixed = mode is OptimizerMode.FIXED
+    return ("" if fixed else "d-none"), ("d-none" if fixed else ""), label
+
+
 def parse_plan(text: str | None, model) -> tuple[list[float] | None, str | None]:
     """The spend a link's `plan` asks for (multiples of each channel's spend, comma-separated, as the
     Insights and Overview links write them), or None and one sentence saying why it cannot be used."""
@@ -332,6 +403,7 @@ def content(view: View, plan: str | None = None):
         if planned is not None
         else None,
         dcc.Store(id="sc-view", data=view.keys()),  # spend comes from the bundle
+        dcc.Store(id="sc-units", data={"has_revenue": view.info.has_revenue, "kpi": view.info.kpi_name}),
         dcc.Store(id="sc-spend", data=start),
         dcc.Store(id="sc-loaded"),
         html.Div(id="sc-error"),
@@ -400,10 +472,11 @@ def _message(exc: ScenarioError):
     return dbc.Alert(str(exc), color="warning", className="py-2", id="sc-error-message", dismissable=True)
 
 
-def _settings(settings: dict) -> PlannerSettings:
-    """The optimizer box as the planner's settings (ScenarioError for values it cannot use)."""
+def _settings(settings: dict, has_revenue: bool = True) -> PlannerSettings:
+    """The optimizer box as the planner's settings (ScenarioError for values it cannot use); a model
+    without revenue takes its target as a cost per KPI."""
     return PlannerSettings(
-        settings["mode"], settings["budget"], settings["target"], settings["lower"], settings["upper"]
+        settings["mode"], settings["budget"], settings["target"], settings["lower"], settings["upper"], not has_revenue
     )
 
 
@@ -414,7 +487,7 @@ def _one_of(values, index, n: int):
     return values[index]
 
 
-def _event(trigger, n: int, sliders, numbers, unit, loaded, settings) -> planner.PlannerEvent | None:
+def _event(trigger, n: int, sliders, numbers, unit, loaded, settings, has_revenue=True) -> planner.PlannerEvent | None:
     """What changed the scenario, as a planner event."""
     if isinstance(trigger, dict) and trigger.get("type") == "sc-slider":
         return SliderMoved(trigger.get("index"), _one_of(sliders, trigger.get("index"), n))
@@ -427,7 +500,7 @@ def _event(trigger, n: int, sliders, numbers, unit, loaded, settings) -> planner
             raise ScenarioError("That saved scenario cannot be opened; pick it again.")
         return ScenarioOpened(loaded.get("spend"))
     if trigger == "sc-optimize":
-        return OptimizeRequested(_settings(settings))
+        return OptimizeRequested(_settings(settings, has_revenue))
     return None
 
 
@@ -461,7 +534,7 @@ def _per_channel(values: list, position: int):
 def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings, spend):
     """Apply the change that fired (slider, box, unit, optimize, reset, opened scenario) to the spend."""
     try:
-        _bundle, model = service.model_period(*_view_keys(view))
+        bundle, model = service.model_period(*_view_keys(view))
     except ScenarioError as exc:
         return dash.no_update, dash.no_update, dash.no_update, _message(exc), dash.no_update
     hist, n = model.historical_spend, len(model.channels)
@@ -471,7 +544,8 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
     except ScenarioError as exc:
         current, error = hist.copy(), _message(exc)
     try:
-        new = planner.next_spend(model, current, _event(ctx.triggered_id, n, sliders, numbers, unit, loaded, settings))
+        event = _event(ctx.triggered_id, n, sliders, numbers, unit, loaded, settings, bundle.info.has_revenue)
+        new = planner.next_spend(model, current, event)
         shown_unit = SpendUnit.parse(unit)
     except ScenarioError as exc:
         shown_unit = SpendUnit.ABSOLUTE if unit == SpendUnit.ABSOLUTE else SpendUnit.PERCENT
@@ -481,7 +555,7 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
         _per_channel(planner.slider_positions(new, hist), 1),
         _per_channel(planner.display_numbers(new, hist, shown_unit), 2),
         error,
-        round(float(new.sum())),
+        amount_text(float(new.sum())),
     )
 
 
@@ -651,8 +725,8 @@ def save_or_delete(save, delete, name, selected, spend, view, settings):
         audit.record(audit.SCENARIO_DELETE, f"scenario {selected} ({model_name})")
         return saved_options(model_name), None, "Deleted."
     try:
-        _bundle, model = service.model_period(model_name, period)
-        payload = SavedPayload(model.channels, spend, _settings(settings))
+        bundle, model = service.model_period(model_name, period)
+        payload = SavedPayload(model.channels, spend, _settings(settings, bundle.info.has_revenue))
         saved = service.save_scenario(current_user.id, name, model_name, period, payload.to_dict())
     except ScenarioError as exc:
         return dash.no_update, dash.no_update, _failure(exc)
