@@ -16,10 +16,11 @@ def test_navbar_follows_the_page_registry(tmp_path):
         "Overview",
         "Contribution",
         "ROI",
+        "Geos",
         "Response curves",
         "Scenarios",
         "Compare plans",
         "Insights",
         "Compare",
         "Diagnostics",
-    ]  # what users saw before the navbar was built from the registry, plus the two Compare pages (issues 12, 13)
+    ]  # what users saw before the navbar was built from the registry, plus the Compare pages (12, 13) and Geos (14)

@@ -9,7 +9,9 @@ import pytest
 from mmm_dash.config import ConfigError, load_settings
 from mmm_dash.core.budget_search import budget_ladder
 from mmm_dash.core.comparison import compare_scenarios
-from mmm_dash.core.figures import charts, curves, planning
+from mmm_dash.core.figures import breakdowns, charts, curves, planning
+from mmm_dash.core.geos import geo_breakdown
+from mmm_dash.core.over_time import results_over_time
 from mmm_dash.core.scenario import ScenarioModel
 from tests.unit.synthetic import four_channel_case, make_bundle
 
@@ -52,6 +54,29 @@ def every_figure():
         "ladder_chart_none": planning.ladder_chart(
             budget_ladder(ScenarioModel(analysis.curves), threshold=1e6), "revenue", "ROI"
         ),
+        **breakdown_figures(),
+    }
+
+
+def breakdown_figures():
+    """The over-time and per-geo figures, on a geo bundle, as the Contribution, ROI and Geos pages call them."""
+    bundle = make_bundle(geos=("North", "South", "East", "West", "Central"))
+    quarters = results_over_time(bundle, "quarter").channel_rows()
+    months = results_over_time(make_bundle(has_revenue=False), "month").channel_rows()
+    geos = geo_breakdown(bundle, "all")
+    return {
+        "over_time_outcome": breakdowns.over_time_chart(quarters, "incremental_outcome", "Incremental revenue"),
+        "over_time_roi": breakdowns.over_time_chart(quarters, "roi", "ROI", reference=1.0),
+        "over_time_cpik_months": breakdowns.over_time_chart(months, "cpik", "Cost per incremental KPI"),
+        "over_time_empty": breakdowns.over_time_chart(quarters.assign(roi_mean=np.nan), "roi", "ROI"),
+        "geo_small_multiples_outcome": breakdowns.geo_small_multiples(
+            geos.channels, geos.top(), "incremental_outcome", "Incremental revenue"
+        ),
+        "geo_small_multiples_roi": breakdowns.geo_small_multiples(geos.channels, geos.top(), "roi", "ROI", 1.0),
+        "geo_small_multiples_empty": breakdowns.geo_small_multiples(
+            geos.channels.assign(roi_mean=np.nan, roi_ci_lo=np.nan, roi_ci_hi=np.nan), geos.top(), "roi", "ROI"
+        ),
+        "geo_spend_share": breakdowns.geo_spend_share(geos.channels, geos.geos, geos.top()),
     }
 
 
@@ -115,6 +140,33 @@ def test_metric_bars_skip_undefined_metric():
     table = analysis.channel_table().assign(mroi_mean=np.nan)
     fig = validated(charts.metric_bars(table, "mroi", "mROI"))
     assert fig.layout.annotations and "not defined" in fig.layout.annotations[0].text
+
+
+def test_over_time_chart_draws_each_channels_buckets_with_intervals():
+    rows = results_over_time(make_bundle(), "quarter").channel_rows()
+    fig = validated(breakdowns.over_time_chart(rows, "roi", "ROI", reference=1.0))
+    assert [t.name for t in fig.data] == ["Strong", "Saturated", "Loser", "Noisy"]
+    strong = rows[rows["channel"] == "Strong"]
+    np.testing.assert_allclose(fig.data[0].y, strong["roi_mean"])
+    np.testing.assert_allclose(fig.data[0].error_y.array, strong["roi_ci_hi"] - strong["roi_mean"])
+    assert list(fig.data[0].x) == ["2024 Q1", "2024 Q2", "2024 Q3", "2024 Q4"]
+    assert fig.layout.scattermode == "group"  # a bucket's channels side by side, not on top of each other
+
+
+def test_geo_small_multiples_share_one_y_scale():
+    bundle = make_bundle(geos=("North", "South", "East"))
+    geos = geo_breakdown(bundle, "all")
+    fig = validated(breakdowns.geo_small_multiples(geos.channels, geos.top(), "roi", "ROI", reference=1.0))
+    assert [a.text for a in fig.layout.annotations] == geos.top()  # one titled panel per geo
+    axes = [fig.layout[k] for k in ("yaxis", "yaxis2", "yaxis3")]
+    assert all(tuple(a.range) == tuple(axes[0].range) for a in axes)
+    assert [a.matches for a in axes[1:]] == ["y", "y"]
+    low, high = axes[0].range
+    assert low <= geos.channels["roi_ci_lo"].min() and high >= geos.channels["roi_ci_hi"].max()
+    south = geos.channels[geos.channels["geo"] == "South"]
+    panel = fig.data[geos.top().index("South")]
+    np.testing.assert_allclose(panel.y, south["roi_mean"])
+    assert len(fig.layout.shapes) == 3  # the ROI = 1 line in every panel
 
 
 def test_overrides_win_and_defaults_apply(monkeypatch):

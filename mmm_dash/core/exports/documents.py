@@ -279,3 +279,98 @@ def scenario_document(
 def scenario_csv(rows: list[dict]) -> str:
     """A saved scenario's CSV download: the rows of `scenario_rows` under their keys."""
     return csv_text([list(rows[0])] + [list(r.values()) for r in rows])
+
+
+# -- results over time ---------------------------------------------------------------------------
+OVER_TIME_STATS = ("mean", "ci_lo", "ci_hi")
+# CSV precision by column: money and outcome to the cent, shares in percent to 4 decimals, ratios
+# to 6 significant digits (a cost per KPI can be 0.004 or 40,000)
+AMOUNT_COLUMNS = ("spend", "incremental_outcome_mean", "incremental_outcome_ci_lo", "incremental_outcome_ci_hi")
+PERCENT_COLUMNS = ("pct_of_spend", "pct_of_contribution_mean", "pct_of_contribution_ci_lo", "pct_of_contribution_ci_hi")
+
+
+def _significant(x: float, digits: int = 6) -> float:
+    return float(f"{x:.{digits}g}") if math.isfinite(x) else x
+
+
+def _csv_number(column: str, value: Any) -> Any:
+    if not isinstance(value, float | np.floating) or not math.isfinite(value):
+        return value
+    if column in AMOUNT_COLUMNS:
+        return round(float(value), 2)
+    if column in PERCENT_COLUMNS:
+        return round(float(value), 4)
+    return _significant(float(value))
+
+
+def _over_time_scope(bundle: Bundle) -> dict:
+    times = bundle.draws.times
+    return {
+        "start": times[0],
+        "end": times[-1],
+        "n_times": len(times),
+        "period_applies": False,
+        "note": "Every calendar quarter and month of the model's whole range, each its own window of weeks; "
+        "the period of the view does not apply (the geo does).",
+    }
+
+
+def over_time_document(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
+    """`over_time.json`: per quarter and per month of the whole range, each paid channel's spend,
+    incremental outcome, contribution share and ROI (or cost per KPI) with intervals, and the paid
+    total, for the view's geo. The view's period is recorded but does not apply (see `coverage`)."""
+    from mmm_dash.core.bundle import TOTAL_CHANNEL
+    from mmm_dash.core.over_time import BUCKETS, results_over_time
+
+    buckets = {}
+    for bucket in BUCKETS:
+        results = results_over_time(bundle, bucket, analysis.geo)
+        partial = {p.key for p in results.partial}
+        metrics = ("incremental_outcome", "pct_of_contribution", results.efficiency)
+        records = []
+        for period in results.periods:
+            rows = results.table[results.table["bucket"] == period.key]
+            channels = [
+                {
+                    "channel": row["channel"],
+                    "spend": row["spend"],
+                    "pct_of_spend": row["pct_of_spend"],
+                    **{m: {s: row[f"{m}_{s}"] for s in OVER_TIME_STATS} for m in metrics},
+                }
+                for _i, row in rows.iterrows()
+            ]
+            records.append(
+                {
+                    "bucket": period.key,
+                    "label": period.label.split(" (")[0],
+                    "start": period.start,
+                    "end": period.end,
+                    "n_times": period.n_times,
+                    "partial": period.key in partial,
+                    "channels": [c for c in channels if c["channel"] != TOTAL_CHANNEL],
+                    "total": next((c for c in channels if c["channel"] == TOTAL_CHANNEL), None),
+                }
+            )
+        buckets[bucket] = records
+    return clean(
+        {
+            **_header(bundle, analysis),
+            "coverage": _over_time_scope(bundle),
+            "efficiency_metric": "roi" if bundle.info.has_revenue else "cpik",
+            "buckets": buckets,
+        }
+    )
+
+
+def over_time_csv(bundle: Bundle, analysis: PeriodAnalysis) -> str:
+    """`over_time.csv`: one row per bucket (quarters, then months) and paid channel, the paid total
+    last in each bucket; the whole range whatever the view's period, for the view's geo."""
+    from mmm_dash.core.over_time import BUCKETS, columns, results_over_time
+
+    header = ["bucket_kind", *columns(bundle.info)]
+    rows = [header]
+    for bucket in BUCKETS:
+        table = results_over_time(bundle, bucket, analysis.geo).table
+        for record in table.itertuples(index=False):
+            rows.append([bucket, *(_csv_number(c, v) for c, v in zip(header[1:], record, strict=True))])
+    return csv_text(rows)

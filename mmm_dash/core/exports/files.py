@@ -20,7 +20,7 @@ class ExportFile:
 
     @property
     def kind(self) -> str:
-        """The part before the dot: insights, metrics, health or report."""
+        """The part before the dot: insights, metrics, health, report or over_time."""
         return self.filename.split(".")[0]
 
     @property
@@ -37,6 +37,8 @@ EXPORT_FILES = (
     ExportFile("metrics.json", "Metrics (JSON)"),
     ExportFile("health.json", "Model health (JSON)"),
     ExportFile("report.html", "Report (HTML)"),
+    ExportFile("over_time.csv", "Results over time (CSV)"),
+    ExportFile("over_time.json", "Results over time (JSON)"),
 )
 BY_NAME = {f.filename: f for f in EXPORT_FILES}
 
@@ -45,6 +47,10 @@ def render(export: ExportFile, bundle: Bundle, analysis: PeriodAnalysis) -> str:
     """The body of `export` for one model period."""
     if export.kind == "health":
         return json.dumps(documents.health_document(bundle, analysis), indent=2)
+    if export.kind == "over_time":  # every quarter and month of the whole range, for the view's geo
+        if export.ext == "json":
+            return json.dumps(documents.over_time_document(bundle, analysis), indent=2)
+        return documents.over_time_csv(bundle, analysis)
     if export.kind == "metrics":
         if export.ext == "json":
             return json.dumps(documents.metrics_document(bundle, analysis), indent=2)

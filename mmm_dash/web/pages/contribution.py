@@ -6,6 +6,7 @@ from dash import Input, Output, State, callback, dcc
 
 from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
+from mmm_dash.web.dashboard import over_time
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
 from mmm_dash.web.memo import cached
@@ -64,6 +65,12 @@ def body(view: View) -> list:
             ),
             note="Posterior mean incremental outcome per week, stacked.",
         ),
+        over_time.card(
+            "contribution",
+            f"Incremental {info.outcome_label} by quarter or month",
+            f"{over_time.scope_note(view)} The table adds spend, contribution share and "
+            f"{'ROI' if info.has_revenue else 'cost per KPI'} with intervals, and the paid total per bucket.",
+        ),
         chart_card(
             "Share of spend vs share of contribution",
             graph("contribution-share", charts.spend_vs_contribution(table)),
@@ -94,3 +101,14 @@ def contribution_chart(view: View, kind: str):
     if kind == "pie":
         return charts.contribution_pie(a.channel_table(), a.baseline["incremental_outcome_mean"])
     return charts.contribution_bars(a.channel_table(), view.info.outcome_label)
+
+
+@callback(
+    Output("contribution-over-time", "children"),
+    Input("contribution-over-time-bucket", "value"),
+    State("contribution-view", "data"),
+)
+def show_over_time(bucket, selected):
+    """Fills the over-time card when the page arrives and when the quarter/month toggle changes."""
+    view = stored_view(selected)
+    return over_time.memoized_parts(__name__, "contribution", view, bucket, "incremental_outcome")

@@ -2,12 +2,15 @@
 
 import dash
 import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc
 
 from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
+from mmm_dash.core.over_time import efficiency_metric
 from mmm_dash.core.tables import channel_metrics
+from mmm_dash.web.dashboard import over_time
 from mmm_dash.web.dashboard.components import chart_card, download_buttons, graph, grid, number_col, page_header
-from mmm_dash.web.dashboard.context import View, frame, resolve
+from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
 from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/roi", name="ROI", title="ROI · mmm-dash", order=2)
@@ -61,6 +64,7 @@ def body(view: View) -> list:
             f"Per paid channel · {a.period.label} · intervals are {LEVEL} credible",
             right=exports,
         ),
+        dcc.Store(id="roi-view", data=view.keys()),
         dbc.Row(
             [
                 dbc.Col(
@@ -107,9 +111,27 @@ def body(view: View) -> list:
             grid("roi-grid", channel_metrics(a), column_defs(info)),
             note=f"Sort and filter any column; mean unless marked 5%/95% (the {LEVEL} interval).",
         ),
+        over_time.card(
+            "roi",
+            f"{over_time.metric_label(info, efficiency_metric(info))} by quarter or month",
+            f"{over_time.scope_note(view)} "
+            + ("Dashed line: ROI = 1 (break-even)." if info.has_revenue else "Lower is better."),
+        ),
     ]
 
 
 def layout(model=None, period=None, geo=None, version=None, **_):
     view = resolve(model, period, geo, version)
     return content(view) if isinstance(view, View) else view
+
+
+@callback(
+    Output("roi-over-time", "children"),
+    Input("roi-over-time-bucket", "value"),
+    State("roi-view", "data"),
+)
+def show_over_time(bucket, selected):
+    """Fills the over-time card when the page arrives and when the quarter/month toggle changes."""
+    view = stored_view(selected)
+    reference = 1.0 if view.info.has_revenue else None
+    return over_time.memoized_parts(__name__, "roi", view, bucket, "efficiency", reference)
