@@ -99,6 +99,7 @@ CALLBACKS: dict[str, Action] = {
     "mmm_dash.web.pages.scenarios.run_ladder": Action.READ,
     "mmm_dash.web.pages.scenarios.run_goal_seek": Action.READ,
     "mmm_dash.web.pages.scenarios.apply_result": Action.READ,  # puts a ladder or goal-seek result in the planner
+    "mmm_dash.web.pages.scenarios.show_mode_fields": Action.READ,  # the budget or the target box, by mode
     "mmm_dash.web.pages.compare.pick": Action.READ,
     "mmm_dash.web.pages.compare_views.baseline_to_url": Action.READ,
     # shares, unshares or copies; the callback checks which one with `require`

@@ -34,6 +34,7 @@ def test_over_time_json_has_stable_keys_and_says_the_period_does_not_apply(geo_b
         "model",
         "period",
         "geo",
+        "currency",
         "confidence_level",
         "coverage",
         "efficiency_metric",
