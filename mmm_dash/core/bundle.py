@@ -12,6 +12,8 @@ any geo from them, without Meridian. Response curves are kept per draw for the p
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -171,14 +173,34 @@ class Cube:
     def nbytes(self) -> int:
         return self.values.nbytes + (0 if self.scale is None else self.scale.nbytes)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_running"}  # rebuilt where used
+
+    @functools.cached_property
+    def _running(self) -> np.ndarray:
+        """(S, T + 1, K) float64 running sums over weeks of a one-geo plain cube: any window is a difference."""
+        values = self.values[:, 0].astype(np.float64)
+        return np.concatenate([np.zeros_like(values[:, :1]), np.cumsum(values, axis=1)], axis=1)
+
     def window_sum(self, times: slice | np.ndarray, geo: int | None = None) -> np.ndarray:
         """(S, K) float64: the sum over the selected weeks (and geo `geo`, or all geos)."""
+        if geo is None and self.scale is None and self.values.shape[1] == 1 and isinstance(times, slice):
+            start, stop, _step = times.indices(self.values.shape[2])
+            return self._running[:, stop] - self._running[:, start]
         values = self.values[:, :, times] if geo is None else self.values[:, geo : geo + 1, times]
+        if values.dtype == np.float16:
+            values = values.astype(np.float32)  # numpy sums float16 slowly; float32 holds it exactly
         sums = values.sum(axis=2, dtype=np.float64)  # (S, G', K)
         if self.scale is not None:
             scale = self.scale if geo is None else self.scale[geo : geo + 1]
             sums = sums * scale[None].astype(np.float64)
         return sums.sum(axis=1)
+
+    def weighted_sum(self, times: slice, geo: int, weights: np.ndarray) -> np.ndarray:
+        """(S, K) float64: one geo's sum over the selected weeks of each week's value times `weights` (T',)."""
+        values = self.values[:, geo, times].astype(np.float32)  # (S, T', K)
+        sums = np.einsum("stk,t->sk", values, weights.astype(np.float32)).astype(np.float64)
+        return sums * self.scale[geo].astype(np.float64)[None] if self.scale is not None else sums
 
     def weekly(self, times: slice | np.ndarray, geo: int | None = None) -> np.ndarray:
         """(S, T', K) float64 per selected week, summed over geos (or geo `geo` only)."""
@@ -309,11 +331,25 @@ class PeriodAnalysis:
     curves: CurveSet | None  # response curves of this window, when the bundle keeps them (presets)
     optimal_frequency: pd.DataFrame  # rf channels: optimal_frequency, roi at it (may be empty)
     draws: WindowDraws
-    series: pd.DataFrame  # per week: time, expected_mean, expected_ci_lo, expected_ci_hi, baseline_mean, actual
-    contribution_series: pd.DataFrame  # index time, one column per paid then non-paid channel (mean)
+    weekly: Callable[[], tuple[pd.DataFrame, pd.DataFrame]] = dataclasses.field(repr=False, compare=False, default=None)
     geo: str | None = None  # None: all geos
     curves_period: Period | None = None  # the window `curves` were computed on (None: no curves)
     optimizations: dict[float, OptimizationResult] = dataclasses.field(default_factory=dict)
+
+    @functools.cached_property
+    def _weekly(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return self.weekly()
+
+    @property
+    def series(self) -> pd.DataFrame:
+        """Per week: time, expected_mean, expected_ci_lo, expected_ci_hi, baseline_mean, actual (built
+        on first use: most pages never draw it)."""
+        return self._weekly[0]
+
+    @property
+    def contribution_series(self) -> pd.DataFrame:
+        """Index time, one column per paid then non-paid channel: the posterior mean per week."""
+        return self._weekly[1]
 
     @property
     def roi_draws(self) -> np.ndarray:

@@ -119,19 +119,11 @@ def parse_period(bundle: Bundle, key: str | None) -> Period:
 
 # -- statistics ------------------------------------------------------------------------------------
 def summarise(draws: np.ndarray) -> dict[str, np.ndarray]:
-    """Mean, median and the CONFIDENCE interval over axis 0, as Meridian's get_central_tendency_and_ci."""
+    """Mean, median and the CONFIDENCE interval over axis 0, as Meridian's get_central_tendency_and_ci
+    (its np.median and np.quantile, here in one quantile call: the median is the 0.5 quantile)."""
     with np.errstate(invalid="ignore"):
-        return {
-            "mean": np.mean(draws, axis=0),
-            "median": np.median(draws, axis=0),
-            "ci_lo": np.quantile(draws, (1 - CONFIDENCE) / 2, axis=0),
-            "ci_hi": np.quantile(draws, (1 + CONFIDENCE) / 2, axis=0),
-        }
-
-
-def _add_metric(table: pd.DataFrame, metric: str, draws: np.ndarray) -> None:
-    for stat, values in summarise(draws).items():
-        table[f"{metric}_{stat}"] = values
+        lo, median, hi = np.quantile(draws, [(1 - CONFIDENCE) / 2, 0.5, (1 + CONFIDENCE) / 2], axis=0)
+        return {"mean": np.mean(draws, axis=0), "median": median, "ci_lo": lo, "ci_hi": hi}
 
 
 def fit_metrics(actual: np.ndarray, expected: np.ndarray) -> tuple[float, float, float]:
@@ -164,35 +156,53 @@ def window_draws(bundle: Bundle, period: Period, geo: str | None = None) -> Wind
     elif geo is None:
         kpi = d.national["incremental_kpi"].window_sum(weeks)
     else:  # revenue = KPI x revenue per KPI, week by week
-        weekly = d.by_geo["incremental"].weekly(weeks, gi)  # (S, T', C)
         rpk = d.revenue_per_kpi[gi, weeks]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kpi = np.where(rpk[None, :, None] > 0, weekly / rpk[None, :, None], 0.0).sum(axis=1)
+        with np.errstate(divide="ignore"):
+            per_unit = np.where(rpk > 0, 1.0 / rpk, 0.0)
+        kpi = d.by_geo["incremental"].weighted_sum(weeks, gi, per_unit)
     return WindowDraws(incremental, marginal, kpi, expected, spend)
+
+
+def _summarised(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`summarise` of several (S, K) metrics in one quantile pass, as `<metric>_<stat>` columns."""
+    names = list(metrics)
+    widths = [metrics[m].shape[1] for m in names]
+    stats = summarise(np.concatenate([metrics[m] for m in names], axis=1))
+    out, start = {}, 0
+    for name, width in zip(names, widths, strict=True):
+        for stat, values in stats.items():
+            out[f"{name}_{stat}"] = values[start : start + width]
+        start += width
+    return out
 
 
 def _channel_table(bundle: Bundle, w: WindowDraws, impressions: np.ndarray) -> pd.DataFrame:
     channels = list(bundle.draws.channels)
     total_spend = w.spend.sum()
-    table = pd.DataFrame(index=pd.Index([*channels, TOTAL_CHANNEL], name="channel"))
     spend = np.append(w.spend, total_spend)
     impr = np.append(impressions, impressions.sum())
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["spend"] = spend
-        table["pct_of_spend"] = spend / total_spend * 100
-        table["impressions"] = impr
-        table["pct_of_impressions"] = impr / impr[-1] * 100
-        table["cpm"] = spend / impr * 1000
+        table: dict[str, np.ndarray] = {
+            "spend": spend,
+            "pct_of_spend": spend / total_spend * 100,
+            "impressions": impr,
+            "pct_of_impressions": impr / impr[-1] * 100,
+            "cpm": spend / impr * 1000,
+        }
         inc = np.column_stack([w.incremental, w.incremental.sum(axis=1)])
         kpi = np.column_stack([w.incremental_kpi, w.incremental_kpi.sum(axis=1)])
         nan_total = np.full((inc.shape[0], 1), np.nan)
-        _add_metric(table, "incremental_outcome", inc)
-        _add_metric(table, "pct_of_contribution", inc / w.expected.mean() * 100)
-        _add_metric(table, "roi", inc / spend[None, :])
-        _add_metric(table, "mroi", np.column_stack([w.mroi, nan_total]))  # Meridian drops the total's mROI
-        _add_metric(table, "effectiveness", np.column_stack([w.incremental / impressions[None, :], nan_total]))
-        _add_metric(table, "cpik", spend[None, :] / kpi)
-    return table
+        table |= _summarised(
+            {
+                "incremental_outcome": inc,
+                "pct_of_contribution": inc / w.expected.mean() * 100,
+                "roi": inc / spend[None, :],
+                "mroi": np.column_stack([w.mroi, nan_total]),  # Meridian drops the total's mROI
+                "effectiveness": np.column_stack([w.incremental / impressions[None, :], nan_total]),
+                "cpik": spend[None, :] / kpi,
+            }
+        )
+    return pd.DataFrame(table, index=pd.Index([*channels, TOTAL_CHANNEL], name="channel"))
 
 
 def _non_paid_table(bundle: Bundle, period: Period, geo: str | None, expected_mean: float) -> pd.DataFrame:
@@ -202,12 +212,15 @@ def _non_paid_table(bundle: Bundle, period: Period, geo: str | None, expected_me
     weeks = d.time_index(period.start, period.end)
     inc = d.cube("non_paid", geo).window_sum(weeks, d.geo_index(geo))
     units = d.non_paid_impressions[_geo_rows(d, geo), weeks].sum(axis=(0, 1))
-    table = pd.DataFrame(index=pd.Index(list(d.non_paid), name="channel"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        _add_metric(table, "incremental_outcome", inc)
-        _add_metric(table, "pct_of_contribution", inc / expected_mean * 100)
-        _add_metric(table, "effectiveness", inc / units[None, :])
-    return table
+        table = _summarised(
+            {
+                "incremental_outcome": inc,
+                "pct_of_contribution": inc / expected_mean * 100,
+                "effectiveness": inc / units[None, :],
+            }
+        )
+    return pd.DataFrame(table, index=pd.Index(list(d.non_paid), name="channel"))
 
 
 def _baseline(bundle: Bundle, period: Period, geo: str | None, expected_mean: float) -> dict[str, float]:
@@ -274,7 +287,6 @@ def analyse(bundle: Bundle, period: Period, geo: str | None = None) -> PeriodAna
     w = window_draws(bundle, period, geo)
     impressions = d.impressions[_geo_rows(d, geo), weeks].sum(axis=(0, 1))
     expected_mean = float(w.expected.mean())
-    series, contribution = _series(bundle, period, geo)
     curves_period = curve_window(bundle, period, geo)
     return PeriodAnalysis(
         period=period,
@@ -286,8 +298,7 @@ def analyse(bundle: Bundle, period: Period, geo: str | None = None) -> PeriodAna
         curves=bundle.curves[curves_period.key],
         optimal_frequency=bundle.optimal_frequency.get(curves_period.key, pd.DataFrame()),
         draws=w,
-        series=series,
-        contribution_series=contribution,
+        weekly=lambda: _series(bundle, period, geo),
         geo=geo,
         curves_period=curves_period,
     )
