@@ -19,9 +19,20 @@ from mmm_dash.core.budget_search import (
     budget_ladder,
     goal_seek,
 )
+from mmm_dash.core.comparison import Summary, prob_greater
 from mmm_dash.core.figures.curves import allocation_comparison, response_curve, small_multiples
 from mmm_dash.core.figures.planning import ladder_chart
-from mmm_dash.core.formatting import CI, compact, interval, prob, ratio
+from mmm_dash.core.formatting import (
+    CI,
+    compact,
+    cost_per_kpi,
+    interval,
+    kpi_cost_scale,
+    money,
+    outcome,
+    prob,
+    ratio,
+)
 from mmm_dash.core.planner import (
     DEFAULT_LOWER_PCT,
     DEFAULT_UPPER_PCT,
@@ -569,69 +580,119 @@ def initial_summary(view: View, planned: list[float] | None = None):
     """The summary cards before any change: the historical allocation (or a link's plan) against it."""
     model = service.scenario_model(view.bundle, view.period_key)
     historical = model.evaluate(model.historical_spend)
-    return results_summary(view.info, model.evaluate(planned) if planned is not None else historical, historical)
+    scenario = model.evaluate(planned) if planned is not None else historical
+    return results_summary(view.info, scenario, historical, model)
 
 
-def results_summary(info, scenario, historical):
-    label = info.outcome_label
-    delta = scenario.total_mean - historical.total_mean
+def scenario_gain(model, scenario, historical) -> tuple[Summary, float]:
+    """The scenario's total incremental outcome minus the historical allocation's, on paired draws,
+    with P(scenario beats historical)."""
+    after = model.per_draw_outcome(scenario.spend).sum(axis=1)
+    before = model.per_draw_outcome(historical.spend).sum(axis=1)
+    return Summary.of(after - before), prob_greater(after, before)
+
+
+def results_summary(info, scenario, historical, model=None):
+    def amount(x):
+        return outcome(x, info.has_revenue)
+
+    same = np.allclose(scenario.spend, historical.spend)
+    if model is None or same:
+        vs = "the historical allocation" if same else "vs historical"
+    else:
+        gain, p_better = scenario_gain(model, scenario, historical)
+        vs = (
+            f"{'+' if gain.mean >= 0 else '−'}{amount(abs(gain.mean))} vs historical ({CI} "
+            f"{interval(gain.ci_lo, gain.ci_hi, amount)}), P(better) {prob(p_better)}"
+        )
+    if info.has_revenue:
+        efficiency = metric_card(
+            "ROI",
+            ratio(scenario.total_roi_mean),
+            f"{CI} {interval(scenario.total_roi_ci_lo, scenario.total_roi_ci_hi)} · "
+            f"historical {ratio(historical.total_roi_mean)}",
+            "sc-card-roi",
+        )
+    else:
+        cost = scenario.total_spend / scenario.total_mean if scenario.total_mean else float("nan")
+        before = historical.total_spend / historical.total_mean if historical.total_mean else float("nan")
+        scale = kpi_cost_scale(cost)
+        per = "per 1,000 " if scale > 1 else "per "
+        efficiency = metric_card(
+            f"Cost {per}incremental {info.kpi_name}",
+            money(cost * scale),
+            f"historical {money(before * scale)}",
+            "sc-card-roi",
+        )
     return dbc.Row(
         [
             dbc.Col(
                 metric_card(
-                    "Scenario spend",
-                    compact(scenario.total_spend),
-                    f"historical {compact(historical.total_spend)}",
+                    f"Scenario spend ({formatting.CURRENCY.code})",
+                    money(scenario.total_spend),
+                    f"historical {money(historical.total_spend)}",
                     "sc-card-spend",
                 ),
                 md=4,
             ),
             dbc.Col(
                 metric_card(
-                    f"Incremental {label}",
-                    compact(scenario.total_mean),
-                    f"{CI} {interval(scenario.total_ci_lo, scenario.total_ci_hi, compact)} · "
-                    f"{'+' if delta >= 0 else '-'}{compact(abs(delta))} vs historical",
+                    f"Incremental {info.outcome_label}",
+                    amount(scenario.total_mean),
+                    f"{CI} {interval(scenario.total_ci_lo, scenario.total_ci_hi, amount)} · {vs}",
                     "sc-card-outcome",
                 ),
                 md=4,
             ),
-            dbc.Col(
-                metric_card(
-                    info.roi_label,
-                    ratio(scenario.total_roi_mean),
-                    f"{CI} {interval(scenario.total_roi_ci_lo, scenario.total_roi_ci_hi)} · "
-                    f"historical {ratio(historical.total_roi_mean)}",
-                    "sc-card-roi",
-                ),
-                md=4,
-            ),
+            dbc.Col(efficiency, md=4),
         ],
         className="g-2 mb-3",
     )
 
 
-def results_table(model, scenario, historical):
+def results_table(model, scenario, historical, info=None):
+    """Per channel: historical and scenario spend, the change, the outcome and the channel's ROI (or
+    cost per KPI) with intervals, and its marginal ROI at the scenario's spend."""
+    has_revenue = info.has_revenue if info is not None else True
+    marginal = model.marginal_return(scenario.spend)
     rows = []
     for i, ch in enumerate(model.channels):
-        ci_outcome = interval(scenario.outcome_ci_lo[i], scenario.outcome_ci_hi[i], compact)
-        rows.append(
-            html.Tr(
-                [
-                    html.Td(ch),
-                    html.Td(compact(historical.spend[i])),
-                    html.Td(compact(scenario.spend[i])),
-                    html.Td(f"{compact(scenario.outcome_mean[i])} ({ci_outcome})"),
-                    html.Td(
-                        f"{ratio(scenario.roi_mean[i])} ({interval(scenario.roi_ci_lo[i], scenario.roi_ci_hi[i])})"
-                    ),
-                ]
-            )
-        )
-    head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Channel", "Historical", "Scenario", f"Outcome ({CI})", f"ROI ({CI})")])
+        ci_outcome = interval(scenario.outcome_ci_lo[i], scenario.outcome_ci_hi[i], lambda x: outcome(x, has_revenue))
+        change = scenario.spend[i] - historical.spend[i]
+        rel = change / historical.spend[i] if historical.spend[i] else float("nan")
+        if has_revenue:
+            efficiency = f"{ratio(scenario.roi_mean[i])} ({interval(scenario.roi_ci_lo[i], scenario.roi_ci_hi[i])})"
+            m = marginal[:, i]
+            finite = m[np.isfinite(m)]
+            margin = f"{ratio(finite.mean())} ({interval(*np.quantile(finite, [0.05, 0.95]))})" if finite.size else "–"
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cost = scenario.spend[i] / scenario.outcome_mean[i] if scenario.outcome_mean[i] else float("nan")
+            efficiency = cost_per_kpi(cost, info.kpi_name if info is not None else "KPI")
+            margin = None
+        cells = [
+            html.Td(ch),
+            html.Td(money(historical.spend[i])),
+            html.Td(money(scenario.spend[i])),
+            html.Td(f"{'+' if change >= 0 else '−'}{money(abs(change))} ({rel:+.0%})" if abs(change) > 0.5 else "–"),
+            html.Td(f"{outcome(scenario.outcome_mean[i], has_revenue)} ({ci_outcome})"),
+            html.Td(efficiency),
+        ]
+        if margin is not None:
+            cells.append(html.Td(margin))
+        rows.append(html.Tr(cells))
+    heads = ["Channel", "Historical", "Scenario", "Change", f"Outcome ({CI})"]
+    heads += (
+        [f"ROI ({CI})", f"mROI at scenario ({CI})"] if has_revenue else [f"Cost per {info.kpi_name if info else 'KPI'}"]
     )
-    return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0", id="sc-results-table")
+    table = dbc.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(rows)],
+        size="sm",
+        striped=True,
+        className="mb-0",
+        id="sc-results-table",
+    )
+    return html.Div(table, className="table-responsive")
 
 
 @callback(
@@ -672,9 +733,9 @@ def show_results(spend, channel, view):
             row_height=220,
         )
     return (
-        results_summary(bundle.info, scenario, historical),
+        results_summary(bundle.info, scenario, historical, model),
         allocation_comparison(model.channels, model.historical_spend, scenario.spend),
-        results_table(model, scenario, historical),
+        results_table(model, scenario, historical, bundle.info),
         curve,
     )
 
