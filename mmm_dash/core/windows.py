@@ -200,6 +200,8 @@ def _channel_table(bundle: Bundle, w: WindowDraws, impressions: np.ndarray) -> p
                 "mroi": np.column_stack([w.mroi, nan_total]),  # Meridian drops the total's mROI
                 "effectiveness": np.column_stack([w.incremental / impressions[None, :], nan_total]),
                 "cpik": spend[None, :] / kpi,
+                # a KPI model's marginal cost per KPI: 1 / mROI, draw by draw (what the next KPI costs)
+                **({} if bundle.info.has_revenue else {"mcpik": np.column_stack([1 / w.mroi, nan_total])}),
             }
         )
     return pd.DataFrame(table, index=pd.Index([*channels, TOTAL_CHANNEL], name="channel"))

@@ -89,6 +89,7 @@ CALLBACKS: dict[str, Action] = {
     "mmm_dash.web.dashboard.shell.register_shell.<locals>._poll_build": Action.READ,
     # pages
     "mmm_dash.web.pages.contribution.switch_chart": Action.READ,
+    "mmm_dash.web.pages.contribution.switch_note": Action.READ,
     "mmm_dash.web.pages.contribution.show_over_time": Action.READ,
     "mmm_dash.web.pages.roi.show_over_time": Action.READ,
     "mmm_dash.web.pages.response_curves.pick_channel": Action.READ,

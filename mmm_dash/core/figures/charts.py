@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mmm_dash.core import formatting
 from mmm_dash.core.figures.plain import Figure, bar, scatter, trace
 from mmm_dash.core.figures.theme import BASELINE_COLOR, PALETTE, add_band, base_figure, channel_colors, empty_figure
-from mmm_dash.core.formatting import CI, LEVEL
+from mmm_dash.core.formatting import CI, LEVEL, compact
 
 
 def expected_vs_actual(series: pd.DataFrame, outcome_label: str) -> Figure:
@@ -23,16 +24,40 @@ def expected_vs_actual(series: pd.DataFrame, outcome_label: str) -> Figure:
     return fig
 
 
-def contribution_bars(table: pd.DataFrame, outcome_label: str) -> Figure:
-    df = table.sort_values("incremental_outcome_mean")
+NON_PAID_COLOR = "#868e96"
+
+
+def _money_title(label: str, is_money: bool) -> str:
+    return f"{label} ({formatting.CURRENCY.label})" if is_money else label
+
+
+def contribution_rows(table: pd.DataFrame, non_paid: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Paid channels, then organic and non-media ones (marked), with incremental outcome and its interval."""
+    cols = ["incremental_outcome_mean", "incremental_outcome_ci_lo", "incremental_outcome_ci_hi"]
+    paid = table[cols].assign(kind="paid")
+    if non_paid is None or non_paid.empty:
+        return paid
+    return pd.concat([paid, non_paid[cols].assign(kind="organic or non-media")])
+
+
+def contribution_bars(table: pd.DataFrame, outcome_label: str, non_paid: pd.DataFrame | None = None) -> Figure:
+    """Incremental outcome per channel with its interval: paid channels in their colours, organic and
+    non-media channels (no spend) in grey, so every effect Meridian reports beside the baseline shows."""
+    df = contribution_rows(table, non_paid).sort_values("incremental_outcome_mean")
     colors = channel_colors(table.index)
-    fig = base_figure(max(260, 52 * len(df) + 80), xaxis_title=f"Incremental {outcome_label}")
+    fig = base_figure(
+        max(260, 46 * len(df) + 90),
+        xaxis_title=_money_title(f"Incremental {outcome_label}", outcome_label == "revenue"),
+    )
     fig.add_trace(
         bar(
             y=df.index,
             x=df.incremental_outcome_mean,
             orientation="h",
-            marker={"color": [colors[c] for c in df.index]},
+            marker={
+                "color": [colors.get(c, NON_PAID_COLOR) for c in df.index],
+                "pattern": {"shape": ["" if k == "paid" else "/" for k in df.kind]},
+            },
             error_x={
                 "type": "data",
                 "symmetric": False,
@@ -41,17 +66,25 @@ def contribution_bars(table: pd.DataFrame, outcome_label: str) -> Figure:
                 "color": "#495057",
                 "thickness": 1.2,
             },
-            customdata=np.stack([df.incremental_outcome_ci_lo, df.incremental_outcome_ci_hi], axis=1),
-            hovertemplate="%{y}: %{x:,.0f}<br>" + CI + " %{customdata[0]:,.0f} – %{customdata[1]:,.0f}<extra></extra>",
+            customdata=np.stack([df.incremental_outcome_ci_lo, df.incremental_outcome_ci_hi, df.kind], axis=1),
+            hovertemplate="%{y} (%{customdata[2]}): %{x:,.0f}<br>"
+            + CI
+            + " %{customdata[0]:,.0f} – %{customdata[1]:,.0f}<extra></extra>",
             name="Incremental",
+            showlegend=False,
         )
     )
+    fig.update_yaxes(automargin=True)
     return fig
 
 
-def contribution_pie(table: pd.DataFrame, baseline_outcome: float | None = None) -> Figure:
+def contribution_pie(
+    table: pd.DataFrame, baseline_outcome: float | None = None, non_paid: pd.DataFrame | None = None
+) -> Figure:
+    df = contribution_rows(table, non_paid)
     colors = channel_colors(table.index)
-    labels, values, palette = list(table.index), list(table.incremental_outcome_mean), [colors[c] for c in table.index]
+    labels, values = list(df.index), list(df.incremental_outcome_mean.clip(lower=0))
+    palette = [colors.get(c, NON_PAID_COLOR) for c in labels]
     if baseline_outcome is not None:
         labels, values, palette = ["Baseline", *labels], [baseline_outcome, *values], [BASELINE_COLOR, *palette]
     fig = base_figure(360)
@@ -70,25 +103,56 @@ def contribution_pie(table: pd.DataFrame, baseline_outcome: float | None = None)
     return fig
 
 
-def waterfall(baseline_mean: float, table: pd.DataFrame, outcome_label: str) -> Figure:
-    df = table.sort_values("incremental_outcome_mean", ascending=False)
+def waterfall(
+    baseline_mean: float, table: pd.DataFrame, outcome_label: str, non_paid: pd.DataFrame | None = None
+) -> Figure:
+    """Baseline, then each channel's step (paid, organic and non-media), to the total; every step is
+    labelled, and the axis starts just under the baseline (and says so) so the steps are visible."""
+    df = contribution_rows(table, non_paid).sort_values("incremental_outcome_mean", ascending=False)
     x = ["Baseline", *df.index, "Total"]
     y = [baseline_mean, *df.incremental_outcome_mean, 0]
+    total = baseline_mean + float(df.incremental_outcome_mean.sum())
+    labels = [
+        compact(baseline_mean),
+        *[f"+{compact(v)}" if v >= 0 else f"−{compact(-v)}" for v in df.incremental_outcome_mean],
+        compact(total),
+    ]
     measure = ["absolute", *["relative"] * len(df), "total"]
-    fig = base_figure(360, yaxis_title=outcome_label, showlegend=False)
+    low = min(baseline_mean, total, baseline_mean + float(df.incremental_outcome_mean.clip(upper=0).sum()))
+    floor = max(0.0, low - 0.15 * (total - low if total > low else abs(low) * 0.1))
+    fig = base_figure(
+        380, yaxis_title=_money_title(outcome_label.capitalize(), outcome_label == "revenue"), showlegend=False
+    )
     fig.add_trace(
         trace(
             "waterfall",
             x=x,
             y=y,
             measure=measure,
+            text=labels,
+            textposition="outside",
             connector={"line": {"color": "#ced4da"}},
             increasing={"marker": {"color": PALETTE[0]}},
             totals={"marker": {"color": "#343a40"}},
             decreasing={"marker": {"color": PALETTE[3]}},
             hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+            cliponaxis=False,
         )
     )
+    if floor > 0:
+        fig.update_yaxes(range=[floor, total + 0.12 * (total - floor)])
+        fig.add_annotation(
+            text=f"axis starts at {compact(floor)}, not 0",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.0,
+            xanchor="left",
+            yanchor="bottom",
+            showarrow=False,
+            font={"size": 11, "color": "#6c757d"},
+        )
+    fig.update_xaxes(automargin=True, tickangle=0)
     return fig
 
 
@@ -113,41 +177,50 @@ def contribution_over_time(contribution: pd.DataFrame, outcome_label: str) -> Fi
 
 
 def spend_vs_contribution(table: pd.DataFrame) -> Figure:
-    fig = base_figure(340, yaxis_title="% of paid total", barmode="group")
-    share = table.incremental_outcome_mean / table.incremental_outcome_mean.sum() * 100
+    """Each channel's share of paid spend beside its share of paid media's incremental outcome (both of
+    the paid total; the contribution share elsewhere is of the whole outcome, baseline included)."""
+    df = table.iloc[::-1]
+    fig = base_figure(max(260, 52 * len(df) + 100), xaxis_title="% of the paid total", barmode="group")
+    share = df.incremental_outcome_mean / table.incremental_outcome_mean.sum() * 100
     fig.add_trace(
         bar(
-            x=table.index,
-            y=table.pct_of_spend,
-            name="Share of spend",
+            y=df.index,
+            x=df.pct_of_spend,
+            orientation="h",
+            name="Share of paid spend",
             marker={"color": "#adb5bd"},
-            hovertemplate="%{x}: %{y:.1f}% of spend<extra></extra>",
+            hovertemplate="%{y}: %{x:.1f}% of paid spend<extra></extra>",
         )
     )
     fig.add_trace(
         bar(
-            x=table.index,
-            y=share,
-            name="Share of paid contribution",
+            y=df.index,
+            x=share,
+            orientation="h",
+            name="Share of paid media's incremental outcome",
             marker={"color": PALETTE[0]},
-            hovertemplate="%{x}: %{y:.1f}% of paid contribution<extra></extra>",
+            hovertemplate="%{y}: %{x:.1f}% of paid media's incremental outcome<extra></extra>",
         )
     )
+    fig.update_yaxes(automargin=True)
     return fig
 
 
 def metric_bars(table: pd.DataFrame, metric: str, label: str, reference: float | None = None) -> Figure:
-    df = table.dropna(subset=[f"{metric}_mean"]).sort_values(f"{metric}_mean", ascending=False)
+    """A metric per channel with its interval, as horizontal bars (long channel names stay readable),
+    best first; an optional reference line labelled beside the plot, never on a bar."""
+    df = table.dropna(subset=[f"{metric}_mean"]).sort_values(f"{metric}_mean", ascending=True)
     if df.empty:
         return empty_figure(f"{label} is not defined for these channels.")
     colors = channel_colors(table.index)
-    fig = base_figure(320, yaxis_title=label, showlegend=False)
+    fig = base_figure(max(240, 44 * len(df) + 90), xaxis_title=label, showlegend=False)
     fig.add_trace(
         bar(
-            x=df.index,
-            y=df[f"{metric}_mean"],
+            y=df.index,
+            x=df[f"{metric}_mean"],
+            orientation="h",
             marker={"color": [colors[c] for c in df.index]},
-            error_y={
+            error_x={
                 "type": "data",
                 "symmetric": False,
                 "array": df[f"{metric}_ci_hi"] - df[f"{metric}_mean"],
@@ -156,24 +229,33 @@ def metric_bars(table: pd.DataFrame, metric: str, label: str, reference: float |
                 "thickness": 1.2,
             },
             customdata=np.stack([df[f"{metric}_ci_lo"], df[f"{metric}_ci_hi"]], axis=1),
-            hovertemplate="%{x}: %{y:.2f}<br>" + CI + " %{customdata[0]:.2f} – %{customdata[1]:.2f}<extra></extra>",
+            hovertemplate="%{y}: %{x:.3~g}<br>" + CI + " %{customdata[0]:.3~g} – %{customdata[1]:.3~g}<extra></extra>",
         )
     )
+    fig.update_yaxes(automargin=True)
     if reference is not None:
-        fig.add_hline(
-            y=reference,
-            line={"dash": "dash", "color": "#6c757d", "width": 1},
-            annotation_text=f"{label} = {reference:g}",
-            annotation_position="top right",
+        fig.add_vline(x=reference, line={"dash": "dash", "color": "#6c757d", "width": 1})
+        fig.add_annotation(
+            text=f"{label} = {reference:g}",
+            x=reference,
+            xref="x",
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            xanchor="center",
+            showarrow=False,
+            font={"size": 11, "color": "#6c757d"},
         )
     return fig
 
 
 def roi_bubble(table: pd.DataFrame, roi_label: str) -> Figure:
+    """ROI (with its interval) against effectiveness, bubble area by spend; labels placed apart."""
     colors = channel_colors(table.index)
-    size = np.sqrt(table.spend / table.spend.max()) * 60 + 8
+    size = np.sqrt(table.spend / table.spend.max()) * 44 + 10
+    positions = ["top center", "bottom center", "middle right", "middle left"]
     fig = base_figure(
-        380, xaxis_title="Effectiveness (incremental outcome per impression)", yaxis_title=roi_label, showlegend=False
+        400, xaxis_title="Effectiveness (incremental outcome per impression)", yaxis_title=roi_label, showlegend=False
     )
     fig.add_trace(
         scatter(
@@ -181,16 +263,25 @@ def roi_bubble(table: pd.DataFrame, roi_label: str) -> Figure:
             y=table.roi_mean,
             mode="markers+text",
             text=table.index,
-            textposition="top center",
+            textposition=[positions[i % len(positions)] for i in range(len(table))],
             marker={
                 "size": size,
                 "color": [colors[c] for c in table.index],
-                "opacity": 0.75,
-                "line": {"width": 1, "color": "#fff"},
+                "opacity": 0.55,
+                "line": {"width": 1, "color": "#495057"},
+            },
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": table.roi_ci_hi - table.roi_mean,
+                "arrayminus": table.roi_mean - table.roi_ci_lo,
+                "color": "#868e96",
+                "thickness": 1,
             },
             customdata=np.stack([table.spend, table.roi_ci_lo, table.roi_ci_hi], axis=1),
             hovertemplate="%{text}<br>" + roi_label + " %{y:.2f} (" + CI + " %{customdata[1]:.2f}–%{customdata[2]:.2f})"
             "<br>effectiveness %{x:.4g}<br>spend %{customdata[0]:,.0f}<extra></extra>",
+            cliponaxis=False,
         )
     )
     return fig

@@ -19,10 +19,18 @@ TEMPLATE = go.layout.Template(
         colorway=list(PALETTE),
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        margin={"l": 56, "r": 16, "t": 36, "b": 44},
+        margin={"l": 56, "r": 16, "t": 48, "b": 44},
         xaxis={"gridcolor": GRID, "zerolinecolor": GRID, "linecolor": GRID, "automargin": True},
         yaxis={"gridcolor": GRID, "zerolinecolor": "#ced4da", "linecolor": GRID, "automargin": True},
-        legend={"orientation": "h", "y": -0.18, "x": 0, "bgcolor": "rgba(0,0,0,0)"},
+        # Above the plot: below it, a legend collides with the x-axis title and, on a phone, the ticks.
+        legend={
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 0,
+            "xanchor": "left",
+            "bgcolor": "rgba(0,0,0,0)",
+        },
         hoverlabel={"font": {"family": FONT}},
         title={"font": {"size": 15}, "x": 0, "xanchor": "left"},
     )

@@ -1,8 +1,13 @@
-"""Contribution: what each channel added, with intervals, and how it compares to its spend."""
+"""Contribution: what each channel added (paid, organic and non-media, as Meridian reports them beside
+the baseline), with intervals, over time, and how it compares to its spend.
+
+One definition of contribution share everywhere: Meridian's pct_of_contribution, the share of the
+whole outcome (baseline included). The spend comparison uses the share of paid media's incremental
+outcome instead, and is named so."""
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc
+from dash import Input, Output, State, callback, dcc, html
 
 from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
@@ -30,16 +35,23 @@ def body(view: View) -> list:
         className="small",
     )
     return [
-        page_header("Contribution", f"Incremental {info.outcome_label} by paid channel · {a.period.label}"),
+        page_header(
+            "Contribution",
+            f"Incremental {info.outcome_label} by channel · {a.period.label}"
+            + (" · organic and non-media channels hatched" if info.non_paid_channels else ""),
+        ),
         dcc.Store(id="contribution-view", data=view.keys()),
         dbc.Row(
             [
                 dbc.Col(
                     chart_card(
                         "Incremental outcome by channel",
-                        graph("contribution-chart", charts.contribution_bars(table, info.outcome_label)),
-                        note=f"Error bars: {LEVEL} credible interval. "
-                        "Pie shares use posterior means, baseline included.",
+                        [
+                            graph(
+                                "contribution-chart", charts.contribution_bars(table, info.outcome_label, a.non_paid)
+                            ),
+                            html.Div(chart_note("bar"), id="contribution-chart-note", className="small-note mt-2"),
+                        ],
                         header_right=toggle,
                     ),
                     lg=6,
@@ -49,9 +61,12 @@ def body(view: View) -> list:
                         "From baseline to total",
                         graph(
                             "contribution-waterfall",
-                            charts.waterfall(a.baseline["incremental_outcome_mean"], table, info.outcome_label),
+                            charts.waterfall(
+                                a.baseline["incremental_outcome_mean"], table, info.outcome_label, a.non_paid
+                            ),
                         ),
-                        note="Posterior means: baseline (no paid media) plus each channel's incremental outcome.",
+                        note="Posterior means: the baseline (no media and no treatments) plus each channel's "
+                        "incremental outcome, paid, organic and non-media, adds up to the expected outcome.",
                     ),
                     lg=6,
                 ),
@@ -63,7 +78,7 @@ def body(view: View) -> list:
                 "contribution-time",
                 charts.contribution_over_time(a.contribution_series, info.outcome_label),
             ),
-            note="Posterior mean incremental outcome per week, stacked.",
+            note="Posterior mean incremental outcome per week, stacked (organic and non-media channels too).",
         ),
         over_time.card(
             "contribution",
@@ -72,9 +87,10 @@ def body(view: View) -> list:
             f"{'ROI' if info.has_revenue else 'cost per KPI'} with intervals, and the paid total per bucket.",
         ),
         chart_card(
-            "Share of spend vs share of contribution",
+            "Share of paid spend vs share of paid media's incremental outcome",
             graph("contribution-share", charts.spend_vs_contribution(table)),
-            note="A channel whose contribution share exceeds its spend share returns more than the average.",
+            note="Both shares are of the paid total. A channel whose outcome share exceeds its spend share "
+            "returns more per unit of spend than paid media on average.",
         ),
     ]
 
@@ -82,6 +98,12 @@ def body(view: View) -> list:
 def layout(model=None, period=None, geo=None, version=None, **_):
     view = resolve(model, period, geo, version)
     return content(view) if isinstance(view, View) else view
+
+
+def chart_note(kind: str) -> str:
+    if kind == "pie":
+        return "Shares of the posterior means, baseline included; a pie cannot show intervals (switch to Bar)."
+    return f"Error bars: {LEVEL} credible interval. Hatched: organic and non-media channels (no spend)."
 
 
 @callback(
@@ -96,11 +118,21 @@ def switch_chart(kind, selected):
     return cached(view, f"{__name__}.chart", lambda: contribution_chart(view, kind), kind)
 
 
+@callback(
+    Output("contribution-chart-note", "children"),
+    Input("contribution-chart-type", "value"),
+    prevent_initial_call=True,
+)
+def switch_note(kind):
+    """The note under the chart says what it shows: intervals for bars, none for the pie."""
+    return chart_note("pie" if kind == "pie" else "bar")
+
+
 def contribution_chart(view: View, kind: str):
     a = view.analysis
     if kind == "pie":
-        return charts.contribution_pie(a.channel_table(), a.baseline["incremental_outcome_mean"])
-    return charts.contribution_bars(a.channel_table(), view.info.outcome_label)
+        return charts.contribution_pie(a.channel_table(), a.baseline["incremental_outcome_mean"], a.non_paid)
+    return charts.contribution_bars(a.channel_table(), view.info.outcome_label, a.non_paid)
 
 
 @callback(

@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc
 
+from mmm_dash.core import formatting
 from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
 from mmm_dash.core.over_time import efficiency_metric
@@ -17,33 +18,73 @@ dash.register_page(__name__, path="/roi", name="ROI", title="ROI · mmm-dash", o
 
 
 def column_defs(info):
-    ci = {"hide": False}
-    return [
+    """The grid's columns: the metrics that mean something for this model, headers wrapped whole.
+    ROI and mROI for revenue models; cost per KPI (and its marginal) for a KPI without revenue."""
+    money = f" ({formatting.CURRENCY.label})"
+    cols = [
         {
             "field": "channel",
             "headerName": "Channel",
             "pinned": "left",
             "filter": "agTextColumnFilter",
-            "minWidth": 140,
+            "minWidth": 130,
         },
-        number_col("spend", "Spend", ",.0f"),
-        number_col("pct_of_spend", "% spend", ".1f"),
-        number_col("incremental_outcome_mean", f"Incr. {info.outcome_label}", ",.0f"),
-        number_col("incremental_outcome_ci_lo", "Incr. 5%", ",.0f", **ci),
-        number_col("incremental_outcome_ci_hi", "Incr. 95%", ",.0f", **ci),
-        number_col("pct_of_contribution_mean", "% contribution", ".2f"),
-        number_col("roi_mean", info.roi_label, ".2f"),
-        number_col("roi_median", f"{info.roi_label} median", ".2f"),
-        number_col("roi_ci_lo", f"{info.roi_label} 5%", ".2f"),
-        number_col("roi_ci_hi", f"{info.roi_label} 95%", ".2f"),
-        number_col("mroi_mean", "mROI", ".2f"),
-        number_col("mroi_ci_lo", "mROI 5%", ".2f"),
-        number_col("mroi_ci_hi", "mROI 95%", ".2f"),
-        number_col("effectiveness_mean", "Effectiveness", ".3~g"),
-        number_col("cpik_mean", "CPIK", ",.2f"),
-        number_col("cpik_ci_lo", "CPIK 5%", ",.2f"),
-        number_col("cpik_ci_hi", "CPIK 95%", ",.2f"),
-        number_col("impressions", "Impressions", ",.0f"),
+        number_col("spend", "Spend" + money, ",.0f"),
+        number_col("pct_of_spend", "% of spend", ".1f"),
+        number_col("incremental_outcome_mean", f"Incremental {info.outcome_label}", ",.0f"),
+        number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),
+        number_col("incremental_outcome_ci_hi", f"{LEVEL} CI high", ",.0f"),
+        number_col("pct_of_contribution_mean", "Contribution share (% of outcome)", ".1f"),
+    ]
+    if info.has_revenue:
+        cols += [
+            number_col("roi_mean", "ROI", ".2f"),
+            number_col("roi_ci_lo", f"ROI {LEVEL} CI low", ".2f"),
+            number_col("roi_ci_hi", f"ROI {LEVEL} CI high", ".2f"),
+            number_col("mroi_mean", "mROI", ".2f"),
+        ]
+        if info.kpi_type != "revenue":
+            cols.append(number_col("cpik_mean", f"Cost per {info.kpi_name}{money}", ",.3~f"))
+    else:
+        cols += [
+            number_col("cpik_mean", f"Cost per {info.kpi_name}{money}", ",.4~f"),
+            number_col("cpik_ci_lo", f"{LEVEL} CI low", ",.4~f"),
+            number_col("cpik_ci_hi", f"{LEVEL} CI high", ",.4~f"),
+            number_col("mcpik_mean", f"Marginal cost per {info.kpi_name}{money}", ",.4~f"),
+        ]
+    cols.append(number_col("effectiveness_mean", "Effectiveness (per impression)", ".3~g"))
+    return [{**c, "wrapHeaderText": True, "autoHeaderHeight": True} for c in cols]
+
+
+def efficiency_charts(view: View, table) -> list:
+    """Two charts of what each channel returns: ROI and mROI for revenue, costs per KPI otherwise."""
+    info = view.info
+    money = formatting.CURRENCY.label
+    if info.has_revenue:
+        return [
+            chart_card(
+                "ROI",
+                graph("roi-chart", charts.metric_bars(table, "roi", "ROI", reference=1.0)),
+                note=f"Incremental revenue per unit of spend, with its {LEVEL} interval; right of 1 pays back.",
+            ),
+            chart_card(
+                "Marginal ROI",
+                graph("mroi-chart", charts.metric_bars(table, "mroi", "mROI", reference=1.0)),
+                note="What the next unit of spend returns at current levels; below 1 it returns less than it costs.",
+            ),
+        ]
+    kpi = info.kpi_name
+    return [
+        chart_card(
+            f"Cost per incremental {kpi}",
+            graph("roi-chart", charts.metric_bars(table, "cpik", f"Cost per {kpi} ({money})")),
+            note=f"Spend per incremental {kpi}, with its {LEVEL} interval; lower is better.",
+        ),
+        chart_card(
+            f"Marginal cost per {kpi}",
+            graph("mroi-chart", charts.metric_bars(table, "mcpik", f"Marginal cost per {kpi} ({money})")),
+            note=f"What the next incremental {kpi} costs at current spend (1 / mROI); lower is better.",
+        ),
     ]
 
 
@@ -56,60 +97,34 @@ def body(view: View) -> list:
     info, a = view.info, view.analysis
     table = a.channel_table()
     exports = download_buttons(
-        view.model, view.period_key, which=("metrics.csv", "metrics.json", "report.html"), id_prefix="roi-download"
+        view.model,
+        view.period_key,
+        which=("metrics.csv", "metrics.json", "report.html"),
+        id_prefix="roi-download",
+        version=view.pinned_version,
+        geo=view.geo,
     )
     return [
         page_header(
-            "Return on investment",
+            "Return on investment" if info.has_revenue else f"Cost per incremental {info.kpi_name}",
             f"Per paid channel · {a.period.label} · intervals are {LEVEL} credible",
             right=exports,
         ),
         dcc.Store(id="roi-view", data=view.keys()),
-        dbc.Row(
-            [
-                dbc.Col(
-                    chart_card(
-                        info.roi_label,
-                        graph(
-                            "roi-chart",
-                            charts.metric_bars(
-                                table, "roi", info.roi_label, reference=1.0 if info.has_revenue else None
-                            ),
-                        ),
-                        note=f"{info.roi_label}: incremental {info.outcome_label} per unit of spend.",
-                    ),
-                    lg=4,
-                ),
-                dbc.Col(
-                    chart_card(
-                        "Marginal ROI",
-                        graph(
-                            "mroi-chart",
-                            charts.metric_bars(table, "mroi", "mROI", reference=1.0 if info.has_revenue else None),
-                        ),
-                        note="Return on the next unit of spend at current levels; below 1, extra spend loses money.",
-                    ),
-                    lg=4,
-                ),
-                dbc.Col(
-                    chart_card(
-                        "Cost per incremental KPI",
-                        graph("cpik-chart", charts.metric_bars(table, "cpik", "CPIK")),
-                        note=f"Spend per incremental {info.kpi_name}; lower is better.",
-                    ),
-                    lg=4,
-                ),
-            ]
-        ),
+        dbc.Row([dbc.Col(card, lg=6) for card in efficiency_charts(view, table)]),
         chart_card(
-            f"{info.roi_label} vs effectiveness",
-            graph("roi-bubble", charts.roi_bubble(table, info.roi_label)),
-            note="Bubble size: spend. Top right: efficient per impression and per unit of spend.",
-        ),
+            "ROI vs effectiveness",
+            graph("roi-bubble", charts.roi_bubble(table, "ROI")),
+            note=f"Bubble area: spend; whiskers: the {LEVEL} interval of ROI. Top right: efficient per impression "
+            "and per unit of spend.",
+        )
+        if info.has_revenue
+        else None,
         chart_card(
             "Every metric per channel",
             grid("roi-grid", channel_metrics(a), column_defs(info)),
-            note=f"Sort and filter any column; mean unless marked 5%/95% (the {LEVEL} interval).",
+            note=f"Sort and filter any column; posterior means unless marked as {LEVEL} interval ends. Every "
+            "metric, with medians, is in the Metrics downloads.",
         ),
         over_time.card(
             "roi",
