@@ -118,7 +118,7 @@ def page_extra_callbacks(path: str, model: str, bundle) -> dict[str, dict]:
 def measure_page(model_dir: str, cache_dir: str, model: str, path: str, repeats: int = 50) -> dict:
     """One page (and its own figure callbacks), cold and warm, with the /healthz floor; run this
     in a fresh process so 'cold' means it."""
-    from mmm_dash.web.dashboard.shell import nav_pages
+    from mmm_dash.web.dashboard.shell import app_pages
 
     with tempfile.TemporaryDirectory() as scratch:
         app, client = signed_in_client(model_dir, cache_dir, scratch)
@@ -132,7 +132,7 @@ def measure_page(model_dir: str, cache_dir: str, model: str, path: str, repeats:
             for name, body in page_extra_callbacks(path, model, bundle).items()
         }
         result["healthz_p50_ms"] = statistics.median(_ms(client, "GET", "/healthz") for _ in range(repeats))
-        result["nav_pages"] = nav_pages()  # Dash knows the pages once an app exists: tell the caller
+        result["nav_pages"] = app_pages()  # Dash knows the pages once an app exists: tell the caller
         return result
 
 

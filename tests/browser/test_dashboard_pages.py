@@ -21,13 +21,15 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 PAGES = {
-    "/": ["#overview-fit", "#card-roi-value", "#top-insight-0"],
+    "/": ["#overview-fit", "#card-roi-value", "#top-insight-0", "#verdict-list", "#health-card", "#trust-banner"],
     "/contribution": ["#contribution-chart", "#contribution-waterfall", "#contribution-time", "#contribution-share"],
-    "/roi": ["#roi-chart", "#mroi-chart", "#cpik-chart", "#roi-bubble", "#roi-grid .ag-row"],
+    "/roi": ["#roi-chart", "#mroi-chart", "#roi-bubble", "#roi-grid .ag-row"],
+    "/geos": ["#geos-grid .ag-row"],
     "/response-curves": ["#curve-chart", "#hill-chart", "#adstock-chart", "#curves-multiples"],
     "/scenarios": ["#sc-allocation", "#sc-results-table", "#sc-curve"],
-    "/insights": ["#insight-0", "#insight-list"],
-    "/diagnostics": ["#rhat-chart", "#fit-metrics", "#model-info", "#rhat-grid .ag-row"],
+    "/insights": ["#insight-portfolio", "#insight-list", "[id^='verdict-']"],
+    "/compare": ["#compare-findings", "#compare-grid .ag-row"],
+    "/diagnostics": ["#rhat-chart", "#fit-metrics", "#model-info", "#rhat-grid .ag-row", "#health-details"],
 }
 
 

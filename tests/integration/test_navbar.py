@@ -10,7 +10,10 @@ from tests.helpers import make_app
 
 def test_navbar_follows_the_page_registry(tmp_path):
     make_app(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "models", tmp_path / "cache")
-    registered = sorted((p for p in dash.page_registry.values() if p["path"] != "/404"), key=lambda p: p["order"])
+    registered = sorted(
+        (p for p in dash.page_registry.values() if p["path"] != "/404" and p.get("in_navbar", True)),
+        key=lambda p: p["order"],
+    )
     assert nav_pages() == [(p["name"], p["path"]) for p in registered]
     assert [name for name, _path in nav_pages()] == [
         "Overview",
@@ -19,7 +22,6 @@ def test_navbar_follows_the_page_registry(tmp_path):
         "Geos",
         "Response curves",
         "Scenarios",
-        "Compare plans",
         "Insights",
         "Compare",
         "Diagnostics",

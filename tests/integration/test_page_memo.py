@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mmm_dash.cli.page_bench import callback_body, router_body
-from mmm_dash.web.dashboard.shell import nav_pages
+from mmm_dash.web.dashboard.shell import app_pages
 from mmm_dash.web.memo import EXTENSION_KEY, LRU
 
 MODEL = "demo_mmm"
@@ -23,7 +23,7 @@ def _requests(bundle) -> dict[str, dict]:
     other_period = [k for k in bundle.periods if k != "all"][0]
     other_channel = bundle.info.paid_channels[1]
     requests = {}
-    for _name, path in nav_pages():
+    for _name, path in app_pages():
         for search in (f"?model={MODEL}", f"?model={MODEL}&period={other_period}"):
             requests[path + search] = router_body(path, search)
     requests["curves with channel"] = router_body("/response-curves", f"?model={MODEL}&channel={other_channel}")

@@ -99,3 +99,16 @@ def fitted_model_path(shape: str, cache_root: Path) -> Path:
         mmm = fitting.fit_model(frame, spec, PLAN)
         fitting.save_model(mmm, path)
     return path
+
+
+# Far too short for the sampler to mix: Meridian's convergence check must fail on it.
+UNCONVERGED_PLAN = SamplingPlan(chains=2, adapt=5, burnin=0, keep=12, prior_draws=12, seed=5)
+
+
+def unconverged_model_path(cache_root: Path) -> Path:
+    """A national revenue model sampled far too briefly to converge, fitted once and cached."""
+    path = cache_root / "shape-models" / f"unconverged-{fingerprint(UNCONVERGED_PLAN)}.pkl"
+    if not path.exists():
+        frame, spec = national_revenue()
+        fitting.save_model(fitting.fit_model(frame, spec, UNCONVERGED_PLAN), path)
+    return path

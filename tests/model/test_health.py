@@ -10,7 +10,6 @@ import shutil
 import pytest
 
 from mmm_dash.builder.catalog import ModelCatalog
-from mmm_dash.builder.meridian import fitting
 from mmm_dash.core.exports import documents, report
 from mmm_dash.core.health import CheckStatus
 from mmm_dash.core.insights import build_insights
@@ -20,16 +19,10 @@ from tests.model import shapes
 
 pytestmark = pytest.mark.slow
 
-# Far too short for the sampler to mix: Meridian's convergence check must fail on it.
-UNCONVERGED_PLAN = fitting.SamplingPlan(chains=2, adapt=5, burnin=0, keep=12, prior_draws=12, seed=5)
-
 
 @pytest.fixture(scope="module")
 def unconverged(tmp_path_factory):
-    path = TEST_CACHE / "shape-models" / f"unconverged-{shapes.fingerprint(UNCONVERGED_PLAN)}.pkl"
-    if not path.exists():
-        frame, spec = shapes.national_revenue()
-        fitting.save_model(fitting.fit_model(frame, spec, UNCONVERGED_PLAN), path)
+    path = shapes.unconverged_model_path(TEST_CACHE)
     model_dir = tmp_path_factory.mktemp("models-unconverged")
     shutil.copy2(path, model_dir / "unconverged.pkl")
     state = ModelCatalog(model_dir, TEST_CACHE / "cache").build("unconverged")

@@ -10,7 +10,7 @@ from dash import html
 
 from mmm_dash.core.health import CheckStatus, HealthReview
 from mmm_dash.core.insights import ACTION_LABELS, Insight
-from mmm_dash.core.trust import Trust, TrustLevel, assess_trust
+from mmm_dash.core.trust import CHANNEL_PARAMS, Trust, TrustLevel, assess_trust
 
 TRUST_COLORS = {TrustLevel.HIGH: "success", TrustLevel.CAUTION: "warning", TrustLevel.LOW: "danger"}
 TRUST_LABELS = {
@@ -41,8 +41,9 @@ def trust_summary(view) -> str:
     parts = []
     if len(rhat):
         parts.append(f"max R-hat {rhat['max_r_hat'].max():.2f}")
-        if "min_ess" in rhat:
-            parts.append(f"min effective sample size {rhat['min_ess'].min():.0f}")
+        channel = rhat[[bool(CHANNEL_PARAMS.search(str(p))) for p in rhat["param"]]]
+        if "min_ess" in rhat and channel["min_ess"].notna().any():
+            parts.append(f"smallest effective sample size of a channel parameter {channel['min_ess'].min():.0f}")
     parts.append(f"{view.info.n_posterior_draws} draws")
     r2 = view.analysis.fit.get("r_squared")
     if r2 is not None:
@@ -157,6 +158,9 @@ def verdict_card(view, verdict: Insight, compact_text: bool = False):
                             color=ACTION_COLORS[verdict.action],
                             text_color="dark" if verdict.action == "hold" else None,
                         ),
+                        dbc.Badge("provisional", color="danger", className="ms-1")
+                        if verdict.title.endswith("(provisional)")
+                        else None,
                     ],
                     className="mb-1 d-flex align-items-center flex-wrap",
                 ),

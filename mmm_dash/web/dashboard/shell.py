@@ -19,10 +19,16 @@ def _nav_id(path: str) -> str:
     return "nav-" + (path.strip("/") or "overview")
 
 
-def nav_pages() -> list[tuple[str, str]]:
-    """(name, path) of every registered page, in their `order`: the navbar's entries."""
+def app_pages() -> list[tuple[str, str]]:
+    """(name, path) of every page of the app in their `order` (the 404 page aside)."""
     pages = sorted(dash.page_registry.values(), key=lambda p: (p.get("order") is None, p.get("order") or 0, p["name"]))
     return [(p["name"], p["path"]) for p in pages if not p["module"].endswith("not_found_404")]
+
+
+def nav_pages() -> list[tuple[str, str]]:
+    """(name, path) of the navbar's entries: every page but those registered with in_navbar=False."""
+    hidden = {p["path"] for p in dash.page_registry.values() if p.get("in_navbar") is False}
+    return [(name, path) for name, path in app_pages() if path not in hidden]
 
 
 def navbar():

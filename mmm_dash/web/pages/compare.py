@@ -18,8 +18,14 @@ from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.scenarios import compare, service
 
+# Reached from the Scenarios page (and Compare): not a navbar entry, which keeps the navbar on one line.
 dash.register_page(
-    __name__, path="/compare-scenarios", name="Compare plans", title="Compare scenarios · mmm-dash", order=4.5
+    __name__,
+    path="/compare-scenarios",
+    name="Compare plans",
+    title="Compare scenarios · mmm-dash",
+    order=4.5,
+    in_navbar=False,
 )
 
 
