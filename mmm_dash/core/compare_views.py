@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 
 from mmm_dash.core.bundle import TOTAL_CHANNEL, ModelInfo, PeriodAnalysis
-from mmm_dash.core.formatting import CI, compact, pct, prob, ratio
+from mmm_dash.core.formatting import CI, compact, money, pct, prob, ratio
 from mmm_dash.core.health import HealthReview
 from mmm_dash.core.windows import summarise
 
@@ -244,7 +244,9 @@ def compare_views(a: ViewSide, b: ViewSide) -> ViewComparison:
 
 # -- what changed ---------------------------------------------------------------------------------
 def _fmt(metric: str, value: float) -> str:
-    if metric in ("spend", "incremental_outcome", "cpik"):
+    if metric in ("spend", "cpik"):
+        return money(value, 4 if metric == "cpik" else 3)
+    if metric == "incremental_outcome":
         return compact(value)
     if metric == "contribution_share":
         return pct(value)
@@ -315,7 +317,7 @@ def what_changed(c: ViewComparison) -> list[str]:
     spend = c.total.metrics["spend"]
     if spend.a and spend.b and spend.a.mean:
         out.append(
-            f"Paid spend: {compact(spend.a.mean)} in A, {compact(spend.b.mean)} in B "
+            f"Paid spend: {money(spend.a.mean)} in A, {money(spend.b.mean)} in B "
             f"({(spend.b.mean - spend.a.mean) / spend.a.mean:+.0%})."
         )
     r2a, r2b = c.fit[0][1], c.fit[0][2]

@@ -13,6 +13,7 @@ import dataclasses
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from mmm_dash.core import formatting
 from mmm_dash.core.bundle import ModelInfo
 from mmm_dash.core.figures.breakdowns import over_time_chart
 from mmm_dash.core.formatting import LEVEL
@@ -28,13 +29,14 @@ def bucket_value(value) -> str:
 
 
 def metric_label(info: ModelInfo, metric: str) -> str:
+    money = f" ({formatting.CURRENCY.label})"
     if metric == "incremental_outcome":
-        return f"Incremental {info.outcome_label}"
+        return f"Incremental {info.outcome_label}" + (money if info.has_revenue else "")
     if metric == "pct_of_contribution":
-        return "% of expected outcome"
+        return "Contribution share (% of outcome)"
     if metric == "cpik":
-        return f"Cost per incremental {info.kpi_name}"
-    return info.roi_label
+        return f"Cost per incremental {info.kpi_name}{money}"
+    return "ROI"
 
 
 def card(prefix: str, title: str, note: str):
@@ -51,24 +53,24 @@ def card(prefix: str, title: str, note: str):
 
 
 def column_defs(info: ModelInfo, efficiency: str, bucket: str) -> list[dict]:
-    eff = "Cost per KPI" if efficiency == "cpik" else info.roi_label
-    eff_fmt = ",.3~g" if efficiency == "cpik" else ".2f"
+    eff = metric_label(info, efficiency)
+    eff_fmt = ",.4~f" if efficiency == "cpik" else ".2f"
     return [
         {"field": "label", "headerName": bucket.title(), "pinned": "left", "minWidth": 110, "sortable": False},
         {"field": "start", "headerName": "From", "minWidth": 110},
         number_col("n_weeks", "Weeks", "d", minWidth=80),
         {"field": "channel", "headerName": "Channel", "filter": "agTextColumnFilter", "minWidth": 140},
-        number_col("spend", "Spend", ",.0f"),
-        number_col("pct_of_spend", "% spend", ".1f"),
-        number_col("incremental_outcome_mean", f"Incr. {info.outcome_label}", ",.0f"),
-        number_col("incremental_outcome_ci_lo", "Incr. 5%", ",.0f"),
-        number_col("incremental_outcome_ci_hi", "Incr. 95%", ",.0f"),
-        number_col("pct_of_contribution_mean", "% contribution", ".2f"),
-        number_col("pct_of_contribution_ci_lo", "% contr. 5%", ".2f"),
-        number_col("pct_of_contribution_ci_hi", "% contr. 95%", ".2f"),
+        number_col("spend", f"Spend ({formatting.CURRENCY.label})", ",.0f"),
+        number_col("pct_of_spend", "% of spend", ".1f"),
+        number_col("incremental_outcome_mean", metric_label(info, "incremental_outcome"), ",.0f"),
+        number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),
+        number_col("incremental_outcome_ci_hi", f"{LEVEL} CI high", ",.0f"),
+        number_col("pct_of_contribution_mean", "Contribution share (% of outcome)", ".2f"),
+        number_col("pct_of_contribution_ci_lo", f"{LEVEL} CI low", ".2f"),
+        number_col("pct_of_contribution_ci_hi", f"{LEVEL} CI high", ".2f"),
         number_col(f"{efficiency}_mean", eff, eff_fmt),
-        number_col(f"{efficiency}_ci_lo", f"{eff} 5%", eff_fmt),
-        number_col(f"{efficiency}_ci_hi", f"{eff} 95%", eff_fmt),
+        number_col(f"{efficiency}_ci_lo", f"{LEVEL} CI low", eff_fmt),
+        number_col(f"{efficiency}_ci_hi", f"{LEVEL} CI high", eff_fmt),
     ]
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from mmm_dash.core.comparison import MAX_SCENARIOS, MIN_SCENARIOS
 from mmm_dash.core.figures.planning import comparison_chart
-from mmm_dash.core.formatting import CI, compact, interval, prob, ratio, with_interval
+from mmm_dash.core.formatting import CI, compact, interval, money, prob, ratio, with_interval
 from mmm_dash.core.scenario import ScenarioError
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -149,7 +149,7 @@ def totals_table(c, info):
         html.Tr(
             [
                 html.Td(s.name),
-                html.Td(compact(s.total_spend)),
+                html.Td(money(s.total_spend)),
                 html.Td(f"{compact(s.total.mean)} ({interval(s.total.ci_lo, s.total.ci_hi, compact)})"),
                 html.Td(f"{ratio(s.roi.mean)} ({interval(s.roi.ci_lo, s.roi.ci_hi)})"),
             ]
@@ -193,7 +193,7 @@ def channel_table(c):
                 html.Td(
                     [
                         html.Div(with_interval(s.channel_mean[i], s.channel_ci_lo[i], s.channel_ci_hi[i], compact)),
-                        html.Div(f"spend {compact(s.spend[i])}", className="small text-secondary"),
+                        html.Div(f"spend {money(s.spend[i])}", className="small text-secondary"),
                     ]
                 )
             )
@@ -205,7 +205,7 @@ def channel_table(c):
                 html.Th(
                     [
                         html.Div(f"{compact(s.total.mean)} ({interval(s.total.ci_lo, s.total.ci_hi, compact)})"),
-                        html.Div(f"spend {compact(s.total_spend)}", className="small text-secondary"),
+                        html.Div(f"spend {money(s.total_spend)}", className="small text-secondary"),
                     ]
                 )
                 for s in c.scenarios

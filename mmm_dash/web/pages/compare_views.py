@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, html
 
 from mmm_dash.core.compare_views import METRIC_LABELS, ViewComparison, ViewSide, compare_views, comparison_rows
 from mmm_dash.core.figures.compare import change_bars, dumbbell
-from mmm_dash.core.formatting import CI, compact, interval, pct, ratio
+from mmm_dash.core.formatting import CI, compact, interval, money, outcome, pct, ratio
 from mmm_dash.web.dashboard.components import chart_card, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, resolve
 from mmm_dash.web.dashboard.links import parse_query, query_string
@@ -253,6 +253,10 @@ def download_query(view: View, base: View) -> str:
 
 def side_card(title: str, s: ViewSide, card_id: str):
     info, a = s.info, s.analysis
+
+    def amount(x):
+        return outcome(x, info.has_revenue)
+
     total = a.total()
     health = s.health.status.label if s.health else "not reviewed"
     rows = [
@@ -260,11 +264,11 @@ def side_card(title: str, s: ViewSide, card_id: str):
         ("Model file", info.file_name + (f" (fitted {info.fit_date[:10]})" if info.fit_date else "")),
         ("Weeks", f"{a.period.start} – {a.period.end} ({a.period.n_times})"),
         ("Outcome", info.outcome_label),
-        ("Paid spend", compact(total.spend)),
+        ("Paid spend", money(total.spend)),
         (
             f"Incremental {info.outcome_label}",
-            f"{compact(total.incremental_outcome_mean)} ({CI} "
-            f"{interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, compact)})",
+            f"{amount(total.incremental_outcome_mean)} ({CI} "
+            f"{interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, amount)})",
         ),
         ("R²", ratio(a.fit.get("r_squared"), 3)),
         ("Health review", health),

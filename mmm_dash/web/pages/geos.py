@@ -11,6 +11,7 @@ import dataclasses
 import dash
 from dash import html
 
+from mmm_dash.core import formatting
 from mmm_dash.core.figures.breakdowns import geo_small_multiples, geo_spend_share
 from mmm_dash.core.formatting import LEVEL
 from mmm_dash.core.geos import TOP_GEOS, GeoBreakdown, geo_breakdown
@@ -27,22 +28,25 @@ NATIONAL = "This model is national, so it has no geos to compare."
 
 def column_defs(view: View, efficiency: str) -> list[dict]:
     info = view.info
-    eff = "Cost per KPI" if efficiency == "cpik" else info.roi_label
-    eff_fmt = ",.3~g" if efficiency == "cpik" else ".2f"
-    return [
+    money = f" ({formatting.CURRENCY.label})"
+    eff = f"Cost per {info.kpi_name}{money}" if efficiency == "cpik" else "ROI"
+    eff_fmt = ",.4~f" if efficiency == "cpik" else ".2f"
+    outcome = f"Incremental {info.outcome_label}" + (money if info.has_revenue else "")
+    cols = [
         {"field": "geo", "headerName": "Geo", "pinned": "left", "filter": "agTextColumnFilter", "minWidth": 130},
-        number_col("spend", "Spend", ",.0f", sort="desc"),
+        number_col("spend", "Spend" + money, ",.0f", sort="desc"),
         number_col("pct_of_spend", "% of spend", ".1f"),
-        number_col("incremental_outcome_mean", f"Incr. {info.outcome_label}", ",.0f"),
-        number_col("incremental_outcome_ci_lo", "Incr. 5%", ",.0f"),
-        number_col("incremental_outcome_ci_hi", "Incr. 95%", ",.0f"),
+        number_col("incremental_outcome_mean", outcome, ",.0f"),
+        number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),
+        number_col("incremental_outcome_ci_hi", f"{LEVEL} CI high", ",.0f"),
         number_col(f"{efficiency}_mean", eff, eff_fmt),
-        number_col(f"{efficiency}_ci_lo", f"{eff} 5%", eff_fmt),
-        number_col(f"{efficiency}_ci_hi", f"{eff} 95%", eff_fmt),
-        number_col("pct_of_contribution_mean", "% contribution", ".2f"),
-        number_col("pct_of_contribution_ci_lo", "% contr. 5%", ".2f"),
-        number_col("pct_of_contribution_ci_hi", "% contr. 95%", ".2f"),
+        number_col(f"{efficiency}_ci_lo", f"{LEVEL} CI low", eff_fmt),
+        number_col(f"{efficiency}_ci_hi", f"{LEVEL} CI high", eff_fmt),
+        number_col("pct_of_contribution_mean", "Contribution share (% of outcome)", ".2f"),
+        number_col("pct_of_contribution_ci_lo", f"{LEVEL} CI low", ".2f"),
+        number_col("pct_of_contribution_ci_hi", f"{LEVEL} CI high", ".2f"),
     ]
+    return [{**c, "wrapHeaderText": True, "autoHeaderHeight": True} for c in cols]
 
 
 def geo_grid(view: View, breakdown: GeoBreakdown):

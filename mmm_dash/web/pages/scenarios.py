@@ -1072,9 +1072,9 @@ def ladder_view(ladder: BudgetLadder, info):
             [
                 html.Td(s.step),
                 html.Td(s.channel),
-                html.Td(compact(s.slice)),
+                html.Td(money(s.slice)),
                 html.Td(f"{ratio(s.marginal.mean)} ({interval(s.marginal.ci_lo, s.marginal.ci_hi)})"),
-                html.Td(compact(s.budget)),
+                html.Td(money(s.budget)),
                 html.Td(f"{compact(s.outcome.mean)} ({interval(s.outcome.ci_lo, s.outcome.ci_hi, compact)})"),
             ]
         )
@@ -1086,8 +1086,8 @@ def ladder_view(ladder: BudgetLadder, info):
         )
     )
     start = (
-        f"Start: budget {compact(ladder.start_budget)}, incremental {info.outcome_label} "
-        f"{compact(ladder.start_outcome.mean)}; slice {compact(ladder.slice_size)}."
+        f"Start: budget {money(ladder.start_budget)}, incremental {info.outcome_label} "
+        f"{outcome(ladder.start_outcome.mean, info.has_revenue)}; slice {money(ladder.slice_size)}."
     )
     return [
         html.Div(start, className="small"),
@@ -1139,20 +1139,20 @@ def goal_view(result: GoalSeekResult, model, info):
     outcome = f"{compact(result.outcome.mean)} ({CI} {interval(result.outcome.ci_lo, result.outcome.ci_hi, compact)})"
     if not result.reachable:
         headline = (
-            f"Not reachable within the bounds: the most they allow, {compact(result.max_budget)}, gives an "
+            f"Not reachable within the bounds: the most they allow, {money(result.max_budget)}, gives an "
             f"incremental {label} of {outcome}, reaching {target} in {prob(result.prob_reach)} of the draws."
         )
         color = "warning"
     else:
         headline = (
-            f"Smallest budget for {target} ({how}): {compact(result.budget)}. Incremental {label} {outcome}; "
+            f"Smallest budget for {target} ({how}): {money(result.budget)}. Incremental {label} {outcome}; "
             f"P(reaching {target}) {prob(result.prob_reach)}."
         )
         if result.budget <= result.min_budget * (1 + 1e-9):
             headline += " Already reached at the lowest budget the lower bounds allow."
         color = "success"
     rows = [
-        html.Tr([html.Td(ch), html.Td(compact(model.historical_spend[i])), html.Td(compact(result.spend[i]))])
+        html.Tr([html.Td(ch), html.Td(money(model.historical_spend[i])), html.Td(money(result.spend[i]))])
         for i, ch in enumerate(model.channels)
     ]
     head = html.Thead(html.Tr([html.Th(h) for h in ("Channel", "Historical", "Allocation")]))
