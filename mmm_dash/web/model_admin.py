@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
+from mmm_dash.builder.discovery import relative_file
 from mmm_dash.builder.keys import meridian_version
 from mmm_dash.builder.model_admin import MAX_UPLOAD_BYTES, UploadRefused, queue_upload, upload_name, write_atomically
 from mmm_dash.web import audit
@@ -64,7 +65,7 @@ def model_rows() -> list[dict]:
         rows.append(
             {
                 "name": entry.name,
-                "file": entry.path.name,
+                "file": relative_file(entry, catalog.model_dir),
                 "size_mb": entry.size / 1e6,
                 "sha256": catalog.sha256(entry),
                 "meridian": key.split(":")[1] if ":" in key else meridian_version(),
@@ -143,7 +144,7 @@ def upload():
         if not data:
             raise UploadRefused("The file is empty.")
         if catalog.queue is not None:  # team deployment: a worker writes it into its MODEL_DIR
-            known = {e.path.name for e in catalog.all_entries()}
+            known = {relative_file(e, catalog.model_dir) for e in catalog.all_entries()}
             queue_upload(catalog.book.engine, name, data, current_user.email, replace, known)
             message = f"Uploaded {name}; a worker adds it to the model list within a few seconds and analyses it."
         else:
