@@ -71,13 +71,19 @@ def over_time_chart(rows: pd.DataFrame, metric: str, label: str, reference: floa
                 hovertemplate=_hover(metric, "%{x}"),
             )
         )
-    if reference is not None:
-        fig.add_hline(
+    if reference is not None:  # labelled in the right margin, off the points
+        fig.add_hline(y=reference, line={"dash": "dash", "color": "#6c757d", "width": 1})
+        fig.add_annotation(
+            text=f"{label} = {reference:g}",
+            x=1.0,
+            xref="paper",
+            xanchor="left",
             y=reference,
-            line={"dash": "dash", "color": "#6c757d", "width": 1},
-            annotation_text=f"{label} = {reference:g}",
-            annotation_position="top right",
+            yref="y",
+            showarrow=False,
+            font={"size": 11, "color": "#6c757d"},
         )
+        fig.update_layout(margin={"r": 64})
     return fig
 
 

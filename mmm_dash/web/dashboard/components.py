@@ -56,7 +56,15 @@ def grid(grid_id: str, frame, column_defs, height: int = 380):
         id=grid_id,
         rowData=frame.to_dict("records"),
         columnDefs=column_defs,
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True, "minWidth": 110},
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "floatingFilter": True,
+            "minWidth": 110,
+            "wrapHeaderText": True,  # whole headers, never "Contributio…"
+            "autoHeaderHeight": True,
+        },
         dashGridOptions={"animateRows": False, "domLayout": "normal", "suppressColumnVirtualisation": True},
         columnSize="responsiveSizeToFit",
         className="ag-theme-alpine",
