@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mmm_dash.core.health import HealthReview
 
 # Bump when the shape of the bundle changes: cached bundles of older versions are rebuilt.
-BUNDLE_SCHEMA_VERSION = 6
+BUNDLE_SCHEMA_VERSION = 7
 
 STATS = ("mean", "median", "ci_lo", "ci_hi")
 UNCERTAIN_METRICS = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")

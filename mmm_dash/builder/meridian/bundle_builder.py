@@ -399,7 +399,7 @@ def build_bundle(
         adstock = analyzer.adstock_decay(confidence_level=CONFIDENCE)
     hill = hill.drop(columns=[c for c in hill.columns if "histogram" in c]).reset_index(drop=True)
     with clock.step("health review (Meridian ModelReviewer)"), clock.meridian_call():
-        health = review_model(mmm)
+        health = review_model(mmm, seed_text=sha256)
     progress("done", 1.0)
     bundle = Bundle(
         schema_version=BUNDLE_SCHEMA_VERSION,

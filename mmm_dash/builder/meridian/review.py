@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
 
@@ -62,13 +63,22 @@ def _check(result) -> HealthCheck:
     return HealthCheck(key, name, _status(result.case.status), message, advice, _details(result), channels)
 
 
-def review_model(mmm) -> HealthReview:
-    """Run every check of Meridian's ModelReviewer on the model, as Meridian configures them."""
+def review_model(mmm, seed_text: str = "") -> HealthReview:
+    """Run every check of Meridian's ModelReviewer on the model, as Meridian configures them.
+
+    Its posterior predictive p-value draws from NumPy's global generator; seeding it from `seed_text`
+    (the model file's sha256; the generator is restored afterwards) makes a file's bundle the same
+    wherever and whenever it is built."""
     from meridian.analysis.review import reviewer
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        summary = reviewer.ModelReviewer(model_context=mmm.model_context, inference_data=mmm.inference_data).run()
+    state = np.random.get_state()
+    np.random.seed(int(hashlib.sha256(seed_text.encode()).hexdigest()[:8], 16))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            summary = reviewer.ModelReviewer(model_context=mmm.model_context, inference_data=mmm.inference_data).run()
+    finally:
+        np.random.set_state(state)
     checks = tuple(_check(r) for r in summary.results)
     status = _status(summary.overall_status)
     if status is CheckStatus.PASS and any(c.status is CheckStatus.REVIEW for c in checks):
