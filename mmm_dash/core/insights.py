@@ -182,6 +182,7 @@ def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallo
         if plan.p_better >= CONFIDENT
         else f"but P(better than today) is only {prob(plan.p_better)}: the gain may be noise"
     )
+
     def amount(x):
         return outcome(x, info.has_revenue)
 

@@ -206,8 +206,7 @@ def insights_text(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insig
     lines = [
         f"Media-mix model insights: {info.name}",
         f"Period: {analysis.period.label}",
-        f"KPI: {info.kpi_name}; outcome measured in {info.outcome_label}; "
-        f"intervals are {LEVEL} credible intervals.",
+        f"KPI: {info.kpi_name}; outcome measured in {info.outcome_label}; intervals are {LEVEL} credible intervals.",
         "",
         f"Paid spend {money(total.spend)} drove "
         f"{outcome(total.incremental_outcome_mean, info.has_revenue)} incremental "

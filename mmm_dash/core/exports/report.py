@@ -42,11 +42,11 @@ def health_section(bundle: Bundle) -> str:
     if health is None:
         return "<h2>Model health</h2><p>This bundle has no health review.</p>"
     rows = "".join(
-        f"<tr><td>{html.escape(c.name)}</td><td class=\"status-{c.status.value}\">{c.status.label}</td>"
+        f'<tr><td>{html.escape(c.name)}</td><td class="status-{c.status.value}">{c.status.label}</td>'
         f"<td>{html.escape(c.message)}</td><td>{html.escape(c.recommendation)}</td></tr>"
         for c in health.checks
     )
-    skipped = f"<p class=\"note\">Not run: {html.escape(', '.join(health.skipped))}.</p>" if health.skipped else ""
+    skipped = f'<p class="note">Not run: {html.escape(", ".join(health.skipped))}.</p>' if health.skipped else ""
     return (
         f"<h2>Model health: {health.status.label}</h2><p>{html.escape(health.summary)} "
         f"(Meridian's health score {health.score:.0f} of 100.)</p>"

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from mmm_dash.core.figures.plain import Figure, bar, scatter, subplots
-from mmm_dash.core.figures.theme import TEMPLATE_JSON, base_figure, channel_colors, empty_figure
+from mmm_dash.core.figures.theme import TEMPLATE_JSON, base_figure, channel_colors, empty_figure, interval_bars
 from mmm_dash.core.formatting import CI
 
 # d3 formats for hover text, by metric
@@ -24,15 +24,7 @@ def _hover(metric: str, what: str) -> str:
 
 
 def _errors(df: pd.DataFrame, metric: str) -> dict:
-    mean = df[f"{metric}_mean"]
-    return {
-        "type": "data",
-        "symmetric": False,
-        "array": df[f"{metric}_ci_hi"] - mean,
-        "arrayminus": mean - df[f"{metric}_ci_lo"],
-        "thickness": 1.2,
-        "width": 3,
-    }
+    return interval_bars(df[f"{metric}_mean"], df[f"{metric}_ci_lo"], df[f"{metric}_ci_hi"], width=3)
 
 
 def over_time_chart(rows: pd.DataFrame, metric: str, label: str, reference: float | None = None) -> Figure:
@@ -131,15 +123,7 @@ def geo_small_multiples(
                 y=mean[k],
                 name=geo,
                 marker={"color": [colors[n] for n in names]},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": hi[k] - mean[k],
-                    "arrayminus": mean[k] - lo[k],
-                    "thickness": 1.2,
-                    "width": 3,
-                    "color": "#495057",
-                },
+                error_y=interval_bars(mean[k], lo[k], hi[k], width=3),
                 customdata=np.stack([lo[k], hi[k]], axis=1),
                 hovertemplate=_hover(metric, "%{x}"),
                 showlegend=False,

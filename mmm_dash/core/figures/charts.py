@@ -7,7 +7,15 @@ import pandas as pd
 
 from mmm_dash.core import formatting
 from mmm_dash.core.figures.plain import Figure, bar, scatter, trace
-from mmm_dash.core.figures.theme import BASELINE_COLOR, PALETTE, add_band, base_figure, channel_colors, empty_figure
+from mmm_dash.core.figures.theme import (
+    BASELINE_COLOR,
+    PALETTE,
+    add_band,
+    base_figure,
+    channel_colors,
+    empty_figure,
+    interval_bars,
+)
 from mmm_dash.core.formatting import CI, LEVEL, compact
 
 
@@ -58,14 +66,9 @@ def contribution_bars(table: pd.DataFrame, outcome_label: str, non_paid: pd.Data
                 "color": [colors.get(c, NON_PAID_COLOR) for c in df.index],
                 "pattern": {"shape": ["" if k == "paid" else "/" for k in df.kind]},
             },
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": df.incremental_outcome_ci_hi - df.incremental_outcome_mean,
-                "arrayminus": df.incremental_outcome_mean - df.incremental_outcome_ci_lo,
-                "color": "#495057",
-                "thickness": 1.2,
-            },
+            error_x=interval_bars(
+                df.incremental_outcome_mean, df.incremental_outcome_ci_lo, df.incremental_outcome_ci_hi
+            ),
             customdata=np.stack([df.incremental_outcome_ci_lo, df.incremental_outcome_ci_hi, df.kind], axis=1),
             hovertemplate="%{y} (%{customdata[2]}): %{x:,.0f}<br>"
             + CI
@@ -220,14 +223,7 @@ def metric_bars(table: pd.DataFrame, metric: str, label: str, reference: float |
             x=df[f"{metric}_mean"],
             orientation="h",
             marker={"color": [colors[c] for c in df.index]},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": df[f"{metric}_ci_hi"] - df[f"{metric}_mean"],
-                "arrayminus": df[f"{metric}_mean"] - df[f"{metric}_ci_lo"],
-                "color": "#495057",
-                "thickness": 1.2,
-            },
+            error_x=interval_bars(df[f"{metric}_mean"], df[f"{metric}_ci_lo"], df[f"{metric}_ci_hi"]),
             customdata=np.stack([df[f"{metric}_ci_lo"], df[f"{metric}_ci_hi"]], axis=1),
             hovertemplate="%{y}: %{x:.3~g}<br>" + CI + " %{customdata[0]:.3~g} – %{customdata[1]:.3~g}<extra></extra>",
         )
@@ -270,14 +266,7 @@ def roi_bubble(table: pd.DataFrame, roi_label: str) -> Figure:
                 "opacity": 0.55,
                 "line": {"width": 1, "color": "#495057"},
             },
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": table.roi_ci_hi - table.roi_mean,
-                "arrayminus": table.roi_mean - table.roi_ci_lo,
-                "color": "#868e96",
-                "thickness": 1,
-            },
+            error_y=interval_bars(table.roi_mean, table.roi_ci_lo, table.roi_ci_hi, color="#868e96", thickness=1),
             customdata=np.stack([table.spend, table.roi_ci_lo, table.roi_ci_hi], axis=1),
             hovertemplate="%{text}<br>" + roi_label + " %{y:.2f} (" + CI + " %{customdata[1]:.2f}–%{customdata[2]:.2f})"
             "<br>effectiveness %{x:.4g}<br>spend %{customdata[0]:,.0f}<extra></extra>",

@@ -65,6 +65,19 @@ def empty_figure(message: str, height: int = 300) -> Figure:
     return fig
 
 
+def interval_bars(mean, lo, hi, color: str = "#495057", thickness: float = 1.2, **extra) -> dict:
+    """Plotly error bars (error_x or error_y) drawing each value's credible interval [lo, hi]."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": hi - mean,
+        "arrayminus": mean - lo,
+        "color": color,
+        "thickness": thickness,
+        **extra,
+    }
+
+
 def add_band(fig: Figure, x, lo, hi, color: str, alpha: float = 0.18, name: str | None = None, **cell) -> None:
     """A shaded credible interval between `lo` and `hi` (two traces; `cell` = row/col in subplots)."""
     fig.add_trace(scatter(x=x, y=hi, line={"width": 0}, showlegend=False, hoverinfo="skip"), **cell)

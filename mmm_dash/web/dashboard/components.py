@@ -104,5 +104,24 @@ def download_buttons(model: str | None, period: str | None, which=None, id_prefi
     )
 
 
+def csv_json_buttons(path: str, query: str, id_prefix: str):
+    """CSV and JSON buttons for `<path>.csv|json<query>` (a comparison's downloads)."""
+    return dbc.ButtonGroup(
+        [
+            dbc.Button(
+                ext.upper(),
+                href=f"{path}.{ext}{query}",
+                external_link=True,
+                size="sm",
+                color="secondary",
+                outline=True,
+                id=f"{id_prefix}-{ext}",
+            )
+            for ext in ("csv", "json")
+        ],
+        size="sm",
+    )
+
+
 def alert(message: str, color: str = "warning", alert_id: str = "page-alert"):
     return dbc.Alert(message, color=color, id=alert_id, className="py-2")

@@ -14,7 +14,7 @@ from mmm_dash.core.comparison import MAX_SCENARIOS, MIN_SCENARIOS
 from mmm_dash.core.figures.planning import comparison_chart
 from mmm_dash.core.formatting import CI, compact, interval, money, prob, ratio, with_interval
 from mmm_dash.core.scenario import ScenarioError
-from mmm_dash.web.dashboard.components import chart_card, graph, page_header
+from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.scenarios import compare, service
 
@@ -100,21 +100,7 @@ def result(model: str, period: str, selection: list[str]):
         return dbc.Alert(str(exc), color="warning", className="py-2", id="cmp-error")
     c, info = compared.comparison, compared.bundle.info
     query = compare.selection_query(model, period, compared.tokens)
-    downloads = dbc.ButtonGroup(
-        [
-            dbc.Button(
-                ext.upper(),
-                href=f"/scenarios/compare.{ext}{query}",
-                external_link=True,
-                size="sm",
-                color="secondary",
-                outline=True,
-                id=f"cmp-download-{ext}",
-            )
-            for ext in ("csv", "json")
-        ],
-        size="sm",
-    )
+    downloads = csv_json_buttons("/scenarios/compare", query, "cmp-download")
     notes = [
         dbc.Alert(n, color="warning", className="py-2 small", id=f"cmp-version-{i}")
         for i, n in enumerate(compared.notes)

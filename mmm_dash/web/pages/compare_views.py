@@ -14,7 +14,7 @@ from dash import Input, Output, State, callback, html
 from mmm_dash.core.compare_views import METRIC_LABELS, ViewComparison, ViewSide, compare_views, comparison_rows
 from mmm_dash.core.figures.compare import change_bars, dumbbell
 from mmm_dash.core.formatting import CI, compact, interval, money, outcome, pct, ratio
-from mmm_dash.web.dashboard.components import chart_card, graph, grid, number_col, page_header
+from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, resolve
 from mmm_dash.web.dashboard.links import parse_query, query_string
 from mmm_dash.web.memo import cached
@@ -183,21 +183,7 @@ def result(view: View, base):
 def comparison_body(view: View, base: View) -> list:
     c = compare_views(make_side(base.bundle, base.analysis), make_side(view.bundle, view.analysis))
     query = download_query(view, base)
-    downloads = dbc.ButtonGroup(
-        [
-            dbc.Button(
-                ext.upper(),
-                href=f"/compare/download.{ext}{query}",
-                external_link=True,
-                size="sm",
-                color="secondary",
-                outline=True,
-                id=f"compare-download-{ext}",
-            )
-            for ext in ("csv", "json")
-        ],
-        size="sm",
-    )
+    downloads = csv_json_buttons("/compare/download", query, "compare-download")
     tabs = [
         dbc.Tab(
             dbc.Row(
