@@ -59,7 +59,8 @@ def catalog() -> ModelCatalog:
     return current_app.extensions["mmm_dash"].models
 
 
-def _select(select_id: str, label: str, options, value, *, hidden=False, min_width="12rem", **extra):
+def labelled_select(select_id: str, label: str, options, value, *, hidden=False, min_width="12rem", **extra):
+    """A labelled dropdown in a controls row (hidden, but still in the layout, where it does not apply)."""
     return dbc.Col(
         html.Div(
             [
@@ -105,8 +106,8 @@ def controls_bar(
         [
             dbc.Row(
                 [
-                    _select("model-select", "Model", [{"label": n, "value": n} for n in names], model),
-                    _select(
+                    labelled_select("model-select", "Model", [{"label": n, "value": n} for n in names], model),
+                    labelled_select(
                         "version-select",
                         "Version",
                         [{"label": v + (" (newest)" if i == 0 else ""), "value": v} for i, v in enumerate(versions)],
@@ -114,7 +115,9 @@ def controls_bar(
                         hidden=len(versions) < 2,
                         min_width="10rem",
                     ),
-                    _select("period-select", "Period", main, current.key if current else None, disabled=not main),
+                    labelled_select(
+                        "period-select", "Period", main, current.key if current else None, disabled=not main
+                    ),
                     dbc.Col(
                         html.Div(
                             [
@@ -150,7 +153,7 @@ def controls_bar(
                         width="auto",
                         className="control",
                     ),
-                    _select(
+                    labelled_select(
                         "geo-select",
                         "Geo",
                         [{"label": "All geos", "value": ALL_GEOS}] + [{"label": g, "value": g} for g in geos],

@@ -15,7 +15,7 @@ from mmm_dash.core.compare_views import METRIC_LABELS, ViewComparison, ViewSide,
 from mmm_dash.core.figures.compare import change_bars, dumbbell
 from mmm_dash.core.formatting import CI, compact, interval, money, outcome, pct, ratio
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, grid, number_col, page_header
-from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, resolve
+from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, labelled_select, resolve
 from mmm_dash.web.dashboard.links import parse_query, query_string
 from mmm_dash.web.memo import cached
 from mmm_dash.web.view_compare import make_side
@@ -83,21 +83,6 @@ def baseline_controls(base: View | None, chosen: dict):
         periods.append({"label": base.analysis.period.label, "value": base.period_key})
     geos = base.info.geos if base else ()
 
-    def select(select_id, label, options, value, hidden=False, width="12rem"):
-        return dbc.Col(
-            html.Div(
-                [
-                    html.Label(label, htmlFor=select_id, className="small text-secondary mb-0 me-2"),
-                    dash.dcc.Dropdown(
-                        id=select_id, options=options, value=value, clearable=False, style={"minWidth": width}
-                    ),
-                ],
-                className="d-flex align-items-center",
-            ),
-            width="auto",
-            className="control" + (" d-none" if hidden else ""),
-        )
-
     rendered = {
         "base-model": model,
         "base-version": base.version if base and base.version else None,
@@ -111,17 +96,19 @@ def baseline_controls(base: View | None, chosen: dict):
                 html.Div("A — compare with", className="fw-semibold small mb-2"),
                 dbc.Row(
                     [
-                        select("base-model", "Model", [{"label": n, "value": n} for n in names], model),
-                        select(
+                        labelled_select("base-model", "Model", [{"label": n, "value": n} for n in names], model),
+                        labelled_select(
                             "base-version",
                             "Version",
                             [{"label": v, "value": v} for v in versions],
                             base.version if base and base.version else None,
                             hidden=len(versions) < 2,
-                            width="10rem",
+                            min_width="10rem",
                         ),
-                        select("base-period", "Period", periods, base.period_key if base else None, width="18rem"),
-                        select(
+                        labelled_select(
+                            "base-period", "Period", periods, base.period_key if base else None, min_width="18rem"
+                        ),
+                        labelled_select(
                             "base-geo",
                             "Geo",
                             [{"label": "All geos", "value": ALL_GEOS}] + [{"label": g, "value": g} for g in geos],
