@@ -28,9 +28,20 @@ def _bar(message: str, fraction: float) -> None:
     default=None,
     help="Where to save the model [default: MODEL_DIR/demo_mmm.pkl].",
 )
-def demo_model(seed: int, draws: int | None, chains: int | None, out: Path | None) -> None:
+@click.option(
+    "--geos",
+    "n_geos",
+    default=None,
+    type=click.IntRange(min=2),
+    help="Simulate N generated regions instead of the demo's five (for benchmark models).",
+)
+@click.option("--rf", is_flag=True, help="Add a reach & frequency channel (Connected TV).")
+def demo_model(
+    seed: int, draws: int | None, chains: int | None, out: Path | None, n_geos: int | None, rf: bool
+) -> None:
     """Simulate an advertiser, fit Meridian to it and save the model (about two minutes). With the
-    defaults it reproduces the bundled data/models/demo_mmm.pkl."""
+    defaults it reproduces the bundled data/models/demo_mmm.pkl; `--geos 40 --rf --draws 100` makes the
+    40-geo R&F model that `bench --model` measures large bundle builds on."""
     from mmm_dash.builder.meridian.demo import DEMO_PLAN, build_demo_model, truth_path_for
     from mmm_dash.builder.meridian.fitting import SamplingPlan
 
@@ -46,7 +57,7 @@ def demo_model(seed: int, draws: int | None, chains: int | None, out: Path | Non
             burnin=max(draws // 2, 50),
             seed=seed % 2**31,
         )
-    build_demo_model(out, seed=seed, plan=plan, progress=lambda m: click.echo(m, err=True))
+    build_demo_model(out, seed=seed, plan=plan, progress=lambda m: click.echo(m, err=True), n_geos=n_geos, rf=rf)
     click.echo(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) and {truth_path_for(out).name}")
 
 

@@ -116,8 +116,14 @@ def save_model(mmm, path: Path) -> None:
     tmp.replace(path)
 
 
-def demo_frame_spec(channel_cols: Sequence[Sequence[str]], controls: Sequence[str]) -> FrameSpec:
+def demo_frame_spec(
+    channel_cols: Sequence[Sequence[str]],
+    controls: Sequence[str],
+    rf_cols: Sequence[Sequence[str]] = ((), (), (), ()),
+) -> FrameSpec:
+    """The demo's inputs; `rf_cols` (reach, frequency, spend columns, names) adds R&F channels."""
     media, spend, names = channel_cols
+    reach, frequency, rf_spend, rf_names = rf_cols
     return FrameSpec(
         kpi="conversions",
         kpi_type="non_revenue",
@@ -126,4 +132,8 @@ def demo_frame_spec(channel_cols: Sequence[Sequence[str]], controls: Sequence[st
         media=tuple(media),
         media_spend=tuple(spend),
         media_channels=tuple(names),
+        reach=tuple(reach),
+        frequency=tuple(frequency),
+        rf_spend=tuple(rf_spend),
+        rf_channels=tuple(rf_names),
     )
