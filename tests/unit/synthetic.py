@@ -235,3 +235,79 @@ def _adstock_decay() -> pd.DataFrame:
             for dist, m in (("posterior", 0.6**t), ("prior", 0.5**t))
         ]
     )
+
+
+def sized_bundle(n_geos: int, n_weeks: int, n_channels: int, n_chains: int, n_draws: int) -> Bundle:
+    """A bundle with the array shapes (and dtypes) the builder gives a geo model of this size, for the
+    size budget: the draws `draws_to_keep` keeps, every preset's curves, a KPI with revenue per KPI
+    (the case with the most cubes). Values are constant: a pickle's size does not depend on them."""
+    from mmm_dash.core.draw_budget import SPEND_MULTIPLIERS, draws_to_keep
+
+    times = tuple(str(t.date()) for t in pd.date_range("2023-01-02", periods=n_weeks, freq="7D"))
+    geos = tuple(f"Region {i + 1:02d}" for i in range(n_geos))
+    channels = tuple(f"Channel {i + 1}" for i in range(n_channels))
+    presets = presets_for(times)
+    curve_presets = [p for p in presets if p.kind in CURVE_KINDS]
+    model = info(
+        has_revenue=True,
+        kpi_type="non_revenue",
+        is_national=False,
+        n_geos=n_geos,
+        geos=geos,
+        n_times=n_weeks,
+        time_start=times[0],
+        time_end=times[-1],
+        media_channels=channels,
+        n_chains=n_chains,
+        n_draws=n_draws,
+    )
+    s = len(draws_to_keep(model, len(curve_presets)))
+    model = dataclasses.replace(model, draws_kept=s)
+    g, t, c, m = n_geos, n_weeks, n_channels, len(SPEND_MULTIPLIERS)
+    widths = {"incremental": c, "marginal": c, "expected": 1, "baseline": 1}
+    national = {k: Cube(np.full((s, 1, t, k_), 1.0, dtype=np.float32)) for k, k_ in widths.items()}
+    national["incremental_kpi"] = Cube(np.full((s, 1, t, c), 1.0, dtype=np.float32))
+    by_geo = {
+        k: Cube(np.full((s, g, t, k_), 0.5, dtype=np.float16), np.ones((g, k_), dtype=np.float32))
+        for k, k_ in widths.items()
+    }
+    per_geo_week = np.full((g, t), 1.0)
+    draws = OutcomeDraws(
+        times=times,
+        geos=geos,
+        channels=channels,
+        non_paid=(),
+        national=national,
+        by_geo=by_geo,
+        spend=np.full((g, t, c), 1.0),
+        impressions=np.full((g, t, c), 1000.0),
+        non_paid_impressions=np.zeros((g, t, 0)),
+        actual=per_geo_week * 2.0,
+        expected_mean=per_geo_week * 2.0,
+        revenue_per_kpi=per_geo_week * 60.0,
+    )
+    curves = {  # arrays of their own: pickle stores an array shared by several curves once
+        p.key: CurveSet(
+            channels,
+            SPEND_MULTIPLIERS.astype(float),
+            np.ones(c),
+            np.full((s, c, m), 1.0, dtype=np.float32),
+            np.ones((c, m)),
+            np.ones((c, m)),
+            np.ones((c, m)),
+        )
+        for p in curve_presets
+    }
+    return Bundle(
+        schema_version=BUNDLE_SCHEMA_VERSION,
+        info=model,
+        draws=draws,
+        presets={p.key: p for p in presets},
+        curves=curves,
+        optimal_frequency={},
+        rhat=_rhat(),
+        hill_curves=_hill_curves(),
+        adstock_decay=_adstock_decay(),
+        health=None,
+        timings={"build_seconds": 1.0, "meridian_seconds": 0.5, "steps": {}},
+    )

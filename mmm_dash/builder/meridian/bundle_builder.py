@@ -28,12 +28,9 @@ from mmm_dash.core.bundle import (
     OutcomeDraws,
     Period,
 )
+from mmm_dash.core.draw_budget import SPEND_MULTIPLIERS, draws_to_keep
 from mmm_dash.core.windows import CURVE_KINDS, presets_for, summarise
 
-SPEND_MULTIPLIERS = np.round(np.linspace(0.0, 2.0, 41), 4)
-MAX_DRAWS = 500  # posterior draws kept per bundle at most (all of the usual 2-4 chains x 100-200)
-MIN_DRAWS = 100  # never thin below this, whatever the size
-DRAW_BUDGET_BYTES = 80_000_000  # per-draw arrays of a bundle stay under this (thinning draws if needed)
 OPTIMAL_FREQUENCY_KINDS = ("all", "year", "last52")
 Progress = Callable[[str, float], None]  # (message, fraction done)
 
@@ -121,19 +118,6 @@ def model_info(
         geos=() if mmm.is_national else _names(data.geo.values),
         draws_kept=draws_kept,
     )
-
-
-def draws_to_keep(info: ModelInfo, n_curve_presets: int) -> np.ndarray:
-    """Indices of the (chain x draw) posterior draws the bundle keeps: all of them up to MAX_DRAWS,
-    fewer (evenly spread, never below MIN_DRAWS) when the per-draw arrays would pass the budget."""
-    total = info.n_posterior_draws
-    c, n, t, g = len(info.paid_channels), len(info.non_paid_channels), info.n_times, info.n_geos
-    per_draw = (2 * c + n + 2) * t * 4 + c * t * 4 + n_curve_presets * c * len(SPEND_MULTIPLIERS) * 4
-    if not info.is_national:
-        per_draw += (2 * c + n + 2) * g * t * 2
-    fits = max(MIN_DRAWS, DRAW_BUDGET_BYTES // per_draw)
-    keep = min(total, MAX_DRAWS, fits)
-    return np.unique(np.linspace(0, total - 1, keep).round().astype(int))
 
 
 def _flat(tensor, keep: np.ndarray | None = None) -> np.ndarray:
