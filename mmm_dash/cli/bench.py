@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import statistics
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from mmm_dash.cli.common import fail, server_context
 
 WEB_READY_TARGET_S, WEB_RSS_TARGET_MB, BUILD_OVERHEAD_TARGET, OPTIMIZE_TARGET_MS = 2.0, 300.0, 1.5, 100.0
 PAGE_WARM_TARGET_MS, PAGE_COLD_TARGET_MS = 5.0, 50.0
+BUNDLE_SIZE_TARGET_MB = 100.0
 
 # A fresh web process: build the app, read the cached bundle, render a page. Prints seconds and peak RSS.
 WEB_PROBE = """
@@ -83,12 +85,23 @@ def _line(label: str, value: str, target: str = "", ok: bool | None = None) -> N
 @click.option(
     "--cold-runs", default=3, show_default=True, help="Fresh processes per page; the first render is their median."
 )
+@click.option(
+    "--window-queries", default=200, show_default=True, help="Random week ranges to time, all geos and one geo."
+)
+@click.option("--pages/--no-pages", default=True, show_default=True, help="Time every page's callbacks.")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
 def bench(
-    name: str | None, rebuild: bool, repeats: int, pages_only: bool, cold_runs: int, json_out: Path | None
+    name: str | None,
+    rebuild: bool,
+    repeats: int,
+    pages_only: bool,
+    cold_runs: int,
+    window_queries: int,
+    pages: bool,
+    json_out: Path | None,
 ) -> None:
-    """Measure bundle build cost, web start-up from the cache, optimizer speed vs Meridian, and how
-    fast every page's callback answers."""
+    """Measure bundle build cost (per step) and size, web start-up from the cache, optimizer speed vs
+    Meridian, window queries on any range and geo, and how fast every page's callback answers."""
     from mmm_dash.builder.catalog import ModelCatalog
     from mmm_dash.core.status import BundleStatus
 
@@ -105,10 +118,31 @@ def bench(
             fail(f"no analysis of {entry.name} in the cache yet; run `python -m mmm_dash precompute` first.")
     else:
         _bench_build_start_optimizer(catalog, settings, entry, rebuild, repeats, figures)
-    figures["pages"] = _bench_pages(settings, entry.name, repeats, max(1, cold_runs))
+    if window_queries > 0:
+        figures["window_queries"] = _bench_windows(catalog.build(entry.name).bundle, window_queries)
+    if pages:
+        figures["pages"] = _bench_pages(settings, entry.name, repeats, max(1, cold_runs))
     if json_out:
         json_out.write_text(json.dumps(figures, indent=2) + "\n")
         click.echo(f"\nwrote {json_out}")
+
+
+def _bench_windows(bundle, n: int) -> dict:
+    """Random ranges of whole weeks, all geos and one geo, answered without the memo (server side)."""
+    from mmm_dash.cli.window_bench import WINDOW_TARGET_MS, window_benchmark
+
+    click.echo(f"\nWindow queries ({n} random ranges of whole weeks, analyse() without the memo)")
+    results = window_benchmark(bundle, n)
+    for selection, r in results.items():
+        label = "all geos" if selection == "all_geos" else "one geo (random)"
+        _line(f"{label}: median", f"{r['median_ms']:.1f} ms", f"target <= {WINDOW_TARGET_MS:.0f} ms")
+        _line(
+            f"{label}: p95",
+            f"{r['p95_ms']:.1f} ms",
+            f"target <= {WINDOW_TARGET_MS:.0f} ms",
+            r["p95_ms"] <= WINDOW_TARGET_MS,
+        )
+    return {"target_ms": WINDOW_TARGET_MS, **results}
 
 
 def _bench_pages(settings, model: str, repeats: int, runs: int) -> dict:
@@ -177,16 +211,30 @@ def _bench_build_start_optimizer(catalog, settings, entry, rebuild: bool, repeat
             fail(state.message)
         timings = state.bundle.timings
     overhead = timings["build_seconds"] / timings["meridian_seconds"]
+    size = len(pickle.dumps(state.bundle, protocol=5))
     figures.update(
-        build_seconds=timings["build_seconds"], meridian_seconds=timings["meridian_seconds"], build_overhead=overhead
+        build_seconds=timings["build_seconds"],
+        meridian_seconds=timings["meridian_seconds"],
+        build_overhead=overhead,
+        build_steps=dict(timings.get("steps", {})),
+        bundle_pickle_bytes=size,
+        bundle_draws_kept=state.bundle.info.draws_kept,
     )
     _line("build time", f"{timings['build_seconds']:.1f} s")
+    for step, seconds in timings.get("steps", {}).items():
+        _line(f"  {step}", f"{seconds:.1f} s")
     _line("of which inside Meridian calls", f"{timings['meridian_seconds']:.1f} s")
     _line(
         "build / Meridian calls",
         f"{overhead:.3f}x",
         f"target <= {BUILD_OVERHEAD_TARGET}x",
         overhead <= BUILD_OVERHEAD_TARGET,
+    )
+    _line(
+        "bundle size (pickle protocol 5)",
+        f"{size / 1e6:.1f} MB",
+        f"{state.bundle.info.draws_kept} draws kept, target < {BUNDLE_SIZE_TARGET_MB:.0f} MB",
+        size / 1e6 < BUNDLE_SIZE_TARGET_MB,
     )
 
     state = catalog.build(entry.name)  # make sure the real cache holds it for the web probe
