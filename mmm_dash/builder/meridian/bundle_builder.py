@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -33,6 +36,9 @@ from mmm_dash.core.windows import CURVE_KINDS, presets_for, summarise
 
 OPTIMAL_FREQUENCY_KINDS = ("all", "year", "last52")
 Progress = Callable[[str, float], None]  # (message, fraction done)
+# Meridian's analyses spend much of their time in Python on one core; with a second core, optimal_freq
+# (most of an R&F model's build) runs in a thread beside the other steps, its XLA work on the idle core.
+BACKGROUND_THREADS = 1 if (os.cpu_count() or 1) > 1 else 0
 
 # Share of a typical build each step takes (demo model), so progress moves evenly.
 STEP_WEIGHTS = {
@@ -52,8 +58,9 @@ class StepClock:
     def __init__(self, progress: Progress):
         self.progress = progress
         self.steps: dict[str, float] = {}
-        self.meridian = 0.0
+        self.meridian = 0.0  # seconds inside Meridian calls, summed over threads
         self.done = 0.0
+        self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
@@ -71,7 +78,17 @@ class StepClock:
         try:
             yield
         finally:
-            self.meridian += time.perf_counter() - start
+            with self._lock:
+                self.meridian += time.perf_counter() - start
+
+    def background_result(self, name: str, started: float, job: Future):
+        """Wait for a step that has run in the background since `started` and returns (result, when it
+        ended); the step's time is from its start to its end, whatever ran beside it."""
+        self.progress(name, min(self.done, 0.99))
+        result, ended = job.result()
+        self.steps[name] = self.steps.get(name, 0.0) + ended - started
+        self.done += STEP_WEIGHTS.get(name, 0.0)
+        return result
 
 
 def _names(values) -> tuple[str, ...]:
@@ -279,45 +296,52 @@ def _current_frequency(mmm, weeks: slice) -> np.ndarray:
         return (reach * frequency).sum(axis=(0, 1)) / reach.sum(axis=(0, 1))
 
 
-def _optimal_frequency(analyzer, info: ModelInfo, presets: list[Period], draws, use_kpi, clock, mmm=None) -> dict:
-    if not info.rf_channels:
-        return {}
-    out = {}
-    for period in presets:
-        if period.kind not in OPTIMAL_FREQUENCY_KINDS:
-            continue
-        weeks = draws.times[draws.time_index(period.start, period.end)]
-        with clock.meridian_call():
-            ds = analyzer.optimal_freq(
-                selected_times=None if period.kind == "all" else list(weeks),
-                use_kpi=use_kpi,
-                confidence_level=CONFIDENCE,
-            )
-        table = pd.DataFrame({"optimal_frequency": ds["optimal_frequency"].to_series().astype(float)})
-        table = table.rename_axis("channel")
-        if mmm is not None:
-            current = dict(
-                zip(info.rf_channels, _current_frequency(mmm, draws.time_index(period.start, period.end)), strict=True)
-            )
-            table["current_frequency"] = [current.get(str(ch), np.nan) for ch in table.index]
-        if "optimized_roi" in ds:
-            table["roi_at_optimal_mean"] = (
-                ds["optimized_roi"].sel(metric="mean").to_series().reindex(table.index).values
-            )
-        if "roi" in ds:
-            roi = ds["roi"]
-            curves = {
-                stat: roi.sel(metric=stat).to_pandas() for stat in ("mean", "ci_lo", "ci_hi") if stat in roi.metric
+def _optimal_frequency_periods(info: ModelInfo, presets: list[Period]) -> list[Period]:
+    """The presets Meridian's optimal_freq is kept for (R&F models only)."""
+    return [p for p in presets if p.kind in OPTIMAL_FREQUENCY_KINDS] if info.rf_channels else []
+
+
+def _optimal_frequency(analyzer, mmm, info: ModelInfo, period: Period, times, use_kpi, clock) -> pd.DataFrame:
+    """Meridian's optimal_freq over `period`'s weeks, as a table by R&F channel, with the channels'
+    current frequency over the same weeks."""
+    index = slice(int(np.searchsorted(times, period.start)), int(np.searchsorted(times, period.end, side="right")))
+    with clock.meridian_call():
+        ds = analyzer.optimal_freq(
+            selected_times=None if period.kind == "all" else list(times[index]),
+            use_kpi=use_kpi,
+            confidence_level=CONFIDENCE,
+        )
+    table = pd.DataFrame({"optimal_frequency": ds["optimal_frequency"].to_series().astype(float)})
+    table = table.rename_axis("channel")
+    current = dict(zip(info.rf_channels, _current_frequency(mmm, index), strict=True))
+    table["current_frequency"] = [current.get(str(ch), np.nan) for ch in table.index]
+    if "optimized_roi" in ds:
+        table["roi_at_optimal_mean"] = ds["optimized_roi"].sel(metric="mean").to_series().reindex(table.index).values
+    if "roi" in ds:
+        roi = ds["roi"]
+        curves = {stat: roi.sel(metric=stat).to_pandas() for stat in ("mean", "ci_lo", "ci_hi") if stat in roi.metric}
+        table["roi_by_frequency"] = [
+            {
+                "frequency": [float(f) for f in curves["mean"].index],
+                **{s: [float(v) for v in df[ch]] for s, df in curves.items()},
             }
-            table["roi_by_frequency"] = [
-                {
-                    "frequency": [float(f) for f in curves["mean"].index],
-                    **{s: [float(v) for v in df[ch]] for s, df in curves.items()},
-                }
-                for ch in table.index
-            ]
-        out[period.key] = table
-    return out
+            for ch in table.index
+        ]
+    return table
+
+
+def _optimal_frequencies(analyzer, mmm, info, periods, times, use_kpi, clock) -> tuple[dict[str, pd.DataFrame], float]:
+    """Meridian's optimal_freq of each period, and when the last one ended (the step's time when it
+    runs in the background). Periods of the same weeks (a last year that is exactly the last 52
+    weeks) share one call: Meridian would answer both alike."""
+    by_weeks: dict[tuple[str, str, bool], pd.DataFrame] = {}
+    tables = {}
+    for period in periods:
+        weeks = (period.start, period.end, period.kind == "all")
+        if weeks not in by_weeks:
+            by_weeks[weeks] = _optimal_frequency(analyzer, mmm, info, period, times, use_kpi, clock)
+        tables[period.key] = by_weeks[weeks].copy()
+    return tables, time.perf_counter()
 
 
 def _convergence(analyzer, mmm, clock) -> pd.DataFrame:
@@ -370,20 +394,27 @@ def build_bundle(
 
     with clock.step("analyzer"), clock.meridian_call():
         analyzer = analyzer_module.Analyzer(mmm)
-    with clock.step("outcome draws"):
-        draws = _outcome_draws(analyzer, mmm, info, keep, use_kpi, clock)
-    with clock.step("response curves"):
-        curves = _curves(analyzer, info, presets, draws, keep, use_kpi, clock)
-    with clock.step("optimal frequency"):
-        opt_freq = _optimal_frequency(analyzer, info, presets, draws, use_kpi, clock, mmm)
-    with clock.step("convergence (R-hat, ESS)"):
-        rhat = _convergence(analyzer, mmm, clock)
-    with clock.step("Hill curves and adstock"), clock.meridian_call():
-        hill = analyzer.hill_curves(confidence_level=CONFIDENCE)
-        adstock = analyzer.adstock_decay(confidence_level=CONFIDENCE)
-    hill = hill.drop(columns=[c for c in hill.columns if "histogram" in c]).reset_index(drop=True)
-    with clock.step("health review (Meridian ModelReviewer)"), clock.meridian_call():
-        health = review_model(mmm, seed_text=sha256)
+    freq_args = (analyzer, mmm, info, _optimal_frequency_periods(info, presets), times, use_kpi, clock)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimal-freq") as pool:
+        freq_started = time.perf_counter()
+        freq_job = pool.submit(_optimal_frequencies, *freq_args) if freq_args[3] and BACKGROUND_THREADS else None
+        with clock.step("outcome draws"):
+            draws = _outcome_draws(analyzer, mmm, info, keep, use_kpi, clock)
+        with clock.step("response curves"):
+            curves = _curves(analyzer, info, presets, draws, keep, use_kpi, clock)
+        if freq_job is None:
+            with clock.step("optimal frequency"):
+                opt_freq, _ended = _optimal_frequencies(*freq_args)
+        with clock.step("convergence (R-hat, ESS)"):
+            rhat = _convergence(analyzer, mmm, clock)
+        with clock.step("Hill curves and adstock"), clock.meridian_call():
+            hill = analyzer.hill_curves(confidence_level=CONFIDENCE)
+            adstock = analyzer.adstock_decay(confidence_level=CONFIDENCE)
+        hill = hill.drop(columns=[c for c in hill.columns if "histogram" in c]).reset_index(drop=True)
+        with clock.step("health review (Meridian ModelReviewer)"), clock.meridian_call():
+            health = review_model(mmm, seed_text=sha256)
+        if freq_job is not None:
+            opt_freq = clock.background_result("optimal frequency", freq_started, freq_job)
     progress("done", 1.0)
     bundle = Bundle(
         schema_version=BUNDLE_SCHEMA_VERSION,
