@@ -10,7 +10,14 @@ from mmm_dash.builder.meridian.bundle_builder import build_bundle
 from mmm_dash.builder.meridian.loading import load_model
 from mmm_dash.core.bundle import Bundle
 
-__all__ = ["analyse_file"]
+__all__ = ["analyse_file", "import_meridian"]
+
+
+def import_meridian() -> None:
+    """Import what a build uses of Meridian (and so TensorFlow Probability and JAX): a build process
+    pays this once, before its first load + build."""
+    import meridian.analysis.analyzer  # noqa: F401
+    import meridian.model.model  # noqa: F401
 
 
 def analyse_file(
