@@ -107,6 +107,12 @@ def _line(label: str, value: str, target: str = "", ok: bool | None = None) -> N
     "--window-queries", default=200, show_default=True, help="Random week ranges to time, all geos and one geo."
 )
 @click.option("--pages/--no-pages", default=True, show_default=True, help="Time every page's callbacks.")
+@click.option(
+    "--optimizer-check/--no-optimizer-check",
+    default=True,
+    show_default=True,
+    help="Compare the planner's optimizer with Meridian's BudgetOptimizer (minutes per budget on a 40-geo model).",
+)
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON.")
 def bench(
     name: str | None,
@@ -116,6 +122,7 @@ def bench(
     cold_runs: int,
     window_queries: int,
     pages: bool,
+    optimizer_check: bool,
     json_out: Path | None,
 ) -> None:
     """Measure bundle build cost (per step) and size, web start-up from the cache, optimizer speed vs
@@ -135,7 +142,7 @@ def bench(
         if catalog.state(entry.name).status is not BundleStatus.READY:
             fail(f"no analysis of {entry.name} in the cache yet; run `python -m mmm_dash precompute` first.")
     else:
-        _bench_build_start_optimizer(catalog, settings, entry, rebuild, repeats, figures)
+        _bench_build_start_optimizer(catalog, settings, entry, rebuild, repeats, figures, optimizer_check)
     if window_queries > 0:
         figures["window_queries"] = _bench_windows(catalog.build(entry.name).bundle, window_queries)
     if pages:
@@ -232,9 +239,10 @@ def _bench_pages(settings, model: str, repeats: int, runs: int) -> dict:
     }
 
 
-def _bench_build_start_optimizer(catalog, settings, entry, rebuild: bool, repeats: int, figures: dict) -> None:
+def _bench_build_start_optimizer(
+    catalog, settings, entry, rebuild: bool, repeats: int, figures: dict, optimizer_check: bool = True
+) -> None:
     from mmm_dash.builder.catalog import ModelCatalog
-    from mmm_dash.core.scenario import ScenarioModel
     from mmm_dash.core.status import BundleStatus
 
     click.echo("\nBundle build (all Meridian analyses, once per model file)")
@@ -329,6 +337,13 @@ def _bench_build_start_optimizer(catalog, settings, entry, rebuild: bool, repeat
     _line("  peak RSS", f"{meridian['rss_mb']:.0f} MB")
     _line("speed-up (Meridian / web)", f"{meridian['seconds'] / web['seconds']:.1f}x")
     _line("memory ratio (Meridian / web)", f"{meridian['rss_mb'] / web['rss_mb']:.1f}x")
+    if optimizer_check:
+        _bench_optimizer(catalog, entry, bundle, repeats, figures)
+
+
+def _bench_optimizer(catalog, entry, bundle, repeats: int, figures: dict) -> None:
+    """The planner's fixed-budget optimizer against Meridian's BudgetOptimizer on the same problems."""
+    from mmm_dash.core.scenario import ScenarioModel
 
     click.echo("\nBudget optimization, historical budget, whole range (same bounds as Meridian)")
     from mmm_dash.builder.meridian.loading import load_model
