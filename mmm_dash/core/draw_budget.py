@@ -8,6 +8,9 @@ kept draws, so its error shrinks as 1/sqrt(N) (N the effective number of indepen
   normal posterior 0.09 sd at N = 500 and 0.21 sd at N = 100;
 * a probability such as P(ROI > 1) is off by at most 0.5/sqrt(N): 2.2 points at 500, 5 at 100.
 
+With every draw kept, the bundle's numbers are Meridian's own; thinned to S draws, they move from
+Meridian's (all-draw) numbers by about these amounts at N = S.
+
 MAX_DRAWS = 500 keeps every draw of the usual fits (2-4 chains x 100-200 draws): past it, halving
 the error takes four times the draws, and so four times the bytes and the time of every window query.
 Where the per-draw arrays of a
