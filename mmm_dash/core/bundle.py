@@ -117,6 +117,17 @@ class CurveSet:
     ci_lo: np.ndarray  # (C, M)
     ci_hi: np.ndarray  # (C, M)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "scenario_model"}  # rebuilt where used
+
+    @functools.cached_property
+    def scenario_model(self):
+        """The planner's model of these curves (interpolators over every draw), built once: insights,
+        the Scenarios page and the comparisons all read the same one."""
+        from mmm_dash.core.scenario import ScenarioModel
+
+        return ScenarioModel(self)
+
     def spend_grid(self) -> np.ndarray:
         """(C, M) spend at each grid point."""
         return self.historical_spend[:, None] * self.multipliers[None, :]

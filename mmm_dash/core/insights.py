@@ -28,7 +28,6 @@ from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis
 from mmm_dash.core.comparison import Summary, prob_greater
 from mmm_dash.core.formatting import BOUND, CI, cost_interval, cost_per_kpi, interval, money, outcome, pct, prob, ratio
 from mmm_dash.core.health import CheckStatus, HealthReview
-from mmm_dash.core.scenario import ScenarioModel
 from mmm_dash.core.trust import Trust, TrustLevel, assess_trust
 
 CONFIDENT = 0.9  # posterior probability we call "confident"
@@ -137,7 +136,7 @@ class Reallocation:
 def reallocation(analysis: PeriodAnalysis, held: set[str] = frozenset()) -> Reallocation | None:
     """The planner's optimum of the same budget within the default bounds, on the same curves and
     rules as the Scenarios page, with `held` channels fixed at their spend. None when nothing can move."""
-    model = ScenarioModel(analysis.curves)
+    model = analysis.curves.scenario_model
     hist = model.historical_spend
     lower, upper = model.default_bounds()
     fixed = np.array([c in held for c in model.channels])
@@ -327,13 +326,20 @@ def _verdict(
     )
 
 
-def channel_verdicts(bundle: Bundle, analysis: PeriodAnalysis, trust: Trust | None = None) -> list[Insight]:
-    """One verdict per paid channel, uncertain first, then what to act on (see the module docstring)."""
-    info, trust = bundle.info, trust or assess_trust(bundle, analysis)
+def planned_moves(bundle: Bundle, analysis: PeriodAnalysis) -> tuple[Reallocation | None, dict[str, list]]:
+    """The reallocation with the too-uncertain channels held, and each channel's health flags."""
     table = analysis.channel_table()
     flags = {ch: _health_flags(bundle.health, ch) for ch in table.index}
-    held = {ch for ch, row in table.iterrows() if too_uncertain(info, analysis, ch, row, flags[ch])}
-    plan = reallocation(analysis, held)
+    held = {ch for ch, row in table.iterrows() if too_uncertain(bundle.info, analysis, ch, row, flags[ch])}
+    return reallocation(analysis, held), flags
+
+
+def channel_verdicts(bundle: Bundle, analysis: PeriodAnalysis, trust: Trust | None = None, moves=None) -> list[Insight]:
+    """One verdict per paid channel, uncertain first, then what to act on (see the module docstring);
+    `moves`: `planned_moves`' result when the caller has it already."""
+    info, trust = bundle.info, trust or assess_trust(bundle, analysis)
+    plan, flags = moves or planned_moves(bundle, analysis)
+    table = analysis.channel_table()
     verdicts = [_verdict(info, analysis, ch, row, plan, flags[ch], trust) for ch, row in table.iterrows()]
     return sorted(verdicts, key=lambda v: (ACTIONS.index(v.action), -float(v.numbers["spend"])))  # uncertain first
 
@@ -402,8 +408,8 @@ def build_insights(bundle: Bundle, analysis: PeriodAnalysis) -> list[Insight]:
     reallocation, then one verdict per channel (uncertain first)."""
     info = bundle.info
     trust = assess_trust(bundle, analysis)
-    verdicts = channel_verdicts(bundle, analysis, trust)
-    held = {v.channel for v in verdicts if v.action == "test"}
+    moves = planned_moves(bundle, analysis)  # one reallocation serves the finding and every verdict
+    verdicts = channel_verdicts(bundle, analysis, trust, moves)
     out = [trust_insight(trust), portfolio_insight(info, analysis)]
-    out.append(reallocation_insight(info, analysis, reallocation(analysis, held), trust))
+    out.append(reallocation_insight(info, analysis, moves[0], trust))
     return [i for i in out if i is not None] + verdicts

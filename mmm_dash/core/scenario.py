@@ -362,18 +362,17 @@ class ScenarioModel:
 
 def _concave_envelope_gains(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Per-interval gains along the upper concave envelope of (x, y): non-increasing slopes."""
+    xs, ys = x.tolist(), y.tolist()  # Python floats: the same float64 arithmetic, without numpy's per-item cost
     hull = [0]
-    for k in range(1, len(x)):
+    for k in range(1, len(xs)):
         while len(hull) >= 2:
             a, b = hull[-2], hull[-1]
             # drop b if it lies on or below the chord a -> k
-            if (y[b] - y[a]) * (x[k] - x[a]) <= (y[k] - y[a]) * (x[b] - x[a]):
+            if (ys[b] - ys[a]) * (xs[k] - xs[a]) <= (ys[k] - ys[a]) * (xs[b] - xs[a]):
                 hull.pop()
             else:
                 break
         hull.append(k)
-    gains = np.empty(len(x) - 1)
-    for a, b in zip(hull[:-1], hull[1:], strict=True):
-        slope = (y[b] - y[a]) / (x[b] - x[a])
-        gains[a:b] = slope * np.diff(x[a : b + 1])
-    return gains
+    hull = np.asarray(hull)
+    slopes = (y[hull[1:]] - y[hull[:-1]]) / (x[hull[1:]] - x[hull[:-1]])  # one per envelope segment
+    return np.repeat(slopes, np.diff(hull)) * np.diff(x)

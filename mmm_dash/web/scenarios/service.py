@@ -8,8 +8,6 @@ or deletes it. Each scenario records the sha256 of the model file it was made on
 
 from __future__ import annotations
 
-import threading
-
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -22,17 +20,11 @@ from mmm_dash.web.extensions import db
 from mmm_dash.web.scenarios.models import SavedScenario
 
 MAX_NAME = 120
-_models: dict[tuple, ScenarioModel] = {}
-_models_lock = threading.Lock()
 
 
 def scenario_model(bundle: Bundle, period: str) -> ScenarioModel:
-    """One ScenarioModel per (model file, bundle schema, period), built once per process."""
-    key = (bundle.info.sha256, bundle.schema_version, period)
-    with _models_lock:
-        if key not in _models:
-            _models[key] = ScenarioModel(bundle.period(period).curves)
-        return _models[key]
+    """The planner's model of the period's curves (built once per curves, see CurveSet.scenario_model)."""
+    return bundle.period(period).curves.scenario_model
 
 
 def model_period(model: object, period: object, entry: object = None) -> tuple[Bundle, ScenarioModel]:
