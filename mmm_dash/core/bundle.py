@@ -190,8 +190,9 @@ class Cube:
     @functools.cached_property
     def _running(self) -> np.ndarray:
         """(S, T + 1, K) float64 running sums over weeks of a one-geo plain cube: any window is a difference."""
-        values = self.values[:, 0].astype(np.float64)
-        return np.concatenate([np.zeros_like(values[:, :1]), np.cumsum(values, axis=1)], axis=1)
+        sums = np.zeros((self.values.shape[0], self.values.shape[2] + 1, self.values.shape[3]))
+        np.cumsum(self.values[:, 0], axis=1, dtype=np.float64, out=sums[:, 1:])  # no float64 copy first
+        return sums
 
     def window_sum(self, times: slice | np.ndarray, geo: int | None = None) -> np.ndarray:
         """(S, K) float64: the sum over the selected weeks (and geo `geo`, or all geos)."""
@@ -376,12 +377,17 @@ class PeriodAnalysis:
         """Per-channel metrics without the paid total row."""
         return self.channels.drop(index=TOTAL_CHANNEL, errors="ignore")
 
+    @functools.cached_property
+    def paid_channels(self) -> tuple[str, ...]:
+        """The paid channels in table order (the draws' column order), without building a table."""
+        return tuple(c for c in self.channels.index if c != TOTAL_CHANNEL)
+
     def total(self) -> pd.Series:
         """The paid total row."""
         return self.channels.loc[TOTAL_CHANNEL]
 
     def channel_position(self, channel: str) -> int:
-        return list(self.channel_table().index).index(channel)
+        return self.paid_channels.index(channel)
 
     def prob_roi_above(self, channel: str, threshold: float = 1.0) -> float:
         """Posterior probability that the channel's ROI exceeds `threshold`."""

@@ -108,7 +108,7 @@ class ViewComparison:
 def _channel_draws(analysis: PeriodAnalysis, metric: str, channel: str) -> np.ndarray | float:
     """(S,) draws of `metric` for `channel` (or the paid total); spend is a number."""
     w = analysis.draws
-    channels = list(analysis.channel_table().index)
+    channels = analysis.paid_channels
     if channel == TOTAL_CHANNEL:
         inc, kpi, spend = w.incremental.sum(axis=1), w.incremental_kpi.sum(axis=1), float(w.spend.sum())
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -215,8 +215,8 @@ def compare_views(a: ViewSide, b: ViewSide) -> ViewComparison:
         "sets every draw of A against every draw of B."
     )
     metrics, skipped = comparable_metrics(a.info, b.info)
-    names_a = list(a.analysis.channel_table().index)
-    names_b = list(b.analysis.channel_table().index)
+    names_a = list(a.analysis.paid_channels)
+    names_b = list(b.analysis.paid_channels)
     names = names_a + [n for n in names_b if n not in names_a]
     rows = []
     for name in names:

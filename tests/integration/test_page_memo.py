@@ -67,4 +67,4 @@ def test_the_page_memo_is_sized_by_the_setting(app, signed_in):
     _post(signed_in, router_body("/roi", f"?model={MODEL}"))
     memo = app.server.extensions[EXTENSION_KEY]
     assert memo.size == app.server.extensions["mmm_dash"].settings.PAGE_MEMO_SIZE > 0
-    assert len(memo) == 2  # the page body and the trust banner above it
+    assert len(memo) == 3  # the page body, and the controls and trust banner above it

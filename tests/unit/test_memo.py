@@ -1,13 +1,15 @@
-"""The page memo's LRU: bounded, least recently used out first, safe under threads; and its setting."""
+"""The page memo's LRU: bounded, least recently used out first, safe under threads; its setting; and the
+plain JSON wrappers pages hand to Dash."""
 
 from __future__ import annotations
 
 import threading
 
 import pytest
+from dash import dcc, html
 
 from mmm_dash.config import DEFAULT_PAGE_MEMO_SIZE, ConfigError, load_settings
-from mmm_dash.web.memo import LRU
+from mmm_dash.web.memo import LRU, as_sent, plain_div
 
 
 def test_lru_evicts_the_least_recently_used_beyond_its_size():
@@ -64,3 +66,15 @@ def test_page_memo_size_setting(tmp_path):
     for bad in ("-1", "many"):
         with pytest.raises(ConfigError, match="PAGE_MEMO_SIZE"):
             load_settings({**base, "PAGE_MEMO_SIZE": bad})
+
+
+def test_plain_div_sends_what_dash_would_send_for_the_same_div():
+    parts = [html.H2("Title", id="t"), dcc.Store(id="s", data={"a": 1})]
+    memoized = as_sent([html.P("one"), html.P("two")])  # a cached list of parts, as pages keep them
+    sent = plain_div([*parts, memoized, None, "text"], id="box")
+    assert sent == as_sent(html.Div([*parts, html.P("one"), html.P("two"), None, "text"], id="box"))
+
+
+def test_plain_div_flattens_a_memoized_list_instead_of_nesting_it():
+    sent = plain_div([as_sent([html.P("a"), html.P("b")])])
+    assert [c["props"]["children"] for c in sent["props"]["children"]] == ["a", "b"]

@@ -17,7 +17,7 @@ from mmm_dash.core.windows import MAIN_KINDS, parse_period
 from mmm_dash.web.dashboard.components import alert
 from mmm_dash.web.dashboard.findings import trust_banner
 from mmm_dash.web.dashboard.links import view_query
-from mmm_dash.web.memo import cached
+from mmm_dash.web.memo import cached, plain_div
 
 ALL_GEOS = "__all__"  # the geo selector's value for "all geos"
 
@@ -346,9 +346,12 @@ def resolve(model: str | None, period: str | None, geo: str | None = None, versi
 
 
 def frame(view: View, *children):
-    """A page body: controls, an optional notice, then the page's content."""
-    parts = [
-        controls_bar(
+    """A page body: controls, an optional notice, the trust banner, then the page's content, handed to
+    Dash as plain JSON data (`plain_div`) so its response serialises in one call."""
+    controls = cached(
+        view,
+        "controls",
+        lambda: controls_bar(
             view.names,
             view.model,
             view.bundle,
@@ -356,12 +359,16 @@ def frame(view: View, *children):
             versions=view.versions,
             version=view.version,
             geo=view.geo,
-        )
-    ]
+        ),
+        view.version,
+        tuple(view.names),
+        tuple(view.versions),
+    )
+    parts = [controls]
     if view.notice:
         parts.append(alert(view.notice, "warning", "view-notice"))
     parts.append(cached(view, "trust-banner", lambda: trust_banner(view)))
-    return html.Div(parts + list(children))
+    return plain_div(parts + list(children))
 
 
 def stored_view(selected: dict) -> View:

@@ -17,7 +17,7 @@ from mmm_dash.core.formatting import CI, compact, interval, money, outcome, pct,
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, labelled_select, resolve
 from mmm_dash.web.dashboard.links import parse_query, query_string
-from mmm_dash.web.memo import cached
+from mmm_dash.web.memo import cached, plain_div
 from mmm_dash.web.view_compare import make_side
 
 dash.register_page(__name__, path="/compare", name="Compare", title="Compare · mmm-dash", order=5.5)
@@ -164,7 +164,7 @@ def result(view: View, base):
         return html.Div([html.Div("The baseline (A) cannot be shown yet:", className="small mb-1"), base])
     notes = [dbc.Alert(base.notice, color="warning", className="py-2", id="compare-base-notice")] if base.notice else []
     body = cached(view, __name__, lambda: comparison_body(view, base), base.entry, base.period_key, base.geo)
-    return html.Div([*notes, *body], id="compare-result")
+    return plain_div([*notes, *body], id="compare-result")
 
 
 def comparison_body(view: View, base: View) -> list:

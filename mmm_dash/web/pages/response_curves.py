@@ -10,7 +10,7 @@ from mmm_dash.core.formatting import LEVEL, cost_interval, money, ratio
 from mmm_dash.core.insights import BREAK_EVEN_MROI, break_even_multiplier
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
-from mmm_dash.web.memo import cached
+from mmm_dash.web.memo import cached, plain_div
 
 dash.register_page(
     __name__, path="/response-curves", name="Response curves", title="Response curves · mmm-dash", order=3
@@ -131,20 +131,30 @@ def channel_panels(view: View, channel: str):
 def content(view: View, channel: str | None = None):
     channels = list(view.info.paid_channels)
     channel = channel if channel in channels else channels[0]
-    picker = dcc.Dropdown(
-        id="curve-channel", options=channels, value=channel, clearable=False, style={"minWidth": "14rem"}
-    )
     return frame(
         view,
+        *cached(view, f"{__name__}.header", lambda: header(view, channel), channel),
+        plain_div(memo_panels(view, channel), id="curve-panels"),
+        cached(view, f"{__name__}.all-channels", lambda: all_channels(view)),
+    )
+
+
+def header(view: View, channel: str) -> list:
+    picker = dcc.Dropdown(
+        id="curve-channel",
+        options=list(view.info.paid_channels),
+        value=channel,
+        clearable=False,
+        style={"minWidth": "14rem"},
+    )
+    return [
         page_header(
             "Response curves",
             f"Incremental {view.info.outcome_label} as spend changes · {view.analysis.period.label}",
             right=picker,
         ),
         dcc.Store(id="curves-view", data=view.keys()),
-        html.Div(memo_panels(view, channel), id="curve-panels"),
-        cached(view, f"{__name__}.all-channels", lambda: all_channels(view)),
-    )
+    ]
 
 
 def all_channels(view: View):

@@ -54,7 +54,7 @@ from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
-from mmm_dash.web.memo import cached
+from mmm_dash.web.memo import cached, plain
 from mmm_dash.web.permissions import Action, PermissionDenied, may, require
 from mmm_dash.web.scenarios import events, service
 
@@ -112,7 +112,8 @@ def channel_row(i: int, channel: str, percent: float = 100.0):
     )
 
 
-def controls(view: View, planned: list[float] | None = None):
+def planner_box(view: View, planned: list[float] | None = None) -> list:
+    """The planner's spend rows and optimizer: the same for every visitor of this view and plan."""
     curves = view.analysis.curves
     hist_total = float(curves.historical_spend.sum())
     percents = planner.display_numbers(
@@ -120,170 +121,162 @@ def controls(view: View, planned: list[float] | None = None):
         curves.historical_spend,
         SpendUnit.PERCENT,
     )
-    return dbc.Card(
-        dbc.CardBody(
+    return [
+        dbc.Row(
             [
-                dbc.Row(
-                    [
-                        dbc.Col(html.Div("Spend per channel", className="fw-semibold"), md=True),
-                        dbc.Col(
-                            dbc.RadioItems(
-                                id="sc-unit",
-                                options=[
-                                    {"label": "% of historical", "value": SpendUnit.PERCENT.value},
-                                    {"label": "absolute", "value": SpendUnit.ABSOLUTE.value},
-                                ],
-                                value=SpendUnit.PERCENT.value,
-                                inline=True,
-                                className="small",
-                            ),
-                            md="auto",
-                        ),
-                    ],
-                    className="mb-2",
-                ),
-                html.Div(
-                    className="small text-secondary mb-2",
-                    children=(
-                        "Slider and box: the scenario's spend. Low and high: the optimizer's bounds for the channel, "
-                        "in % of its historical spend."
+                dbc.Col(html.Div("Spend per channel", className="fw-semibold"), md=True),
+                dbc.Col(
+                    dbc.RadioItems(
+                        id="sc-unit",
+                        options=[
+                            {"label": "% of historical", "value": SpendUnit.PERCENT.value},
+                            {"label": "absolute", "value": SpendUnit.ABSOLUTE.value},
+                        ],
+                        value=SpendUnit.PERCENT.value,
+                        inline=True,
+                        className="small",
                     ),
+                    md="auto",
                 ),
-                dbc.Row(
+            ],
+            className="mb-2",
+        ),
+        html.Div(
+            className="small text-secondary mb-2",
+            children=(
+                "Slider and box: the scenario's spend. Low and high: the optimizer's bounds for the channel, "
+                "in % of its historical spend."
+            ),
+        ),
+        dbc.Row(
+            [
+                dbc.Col(html.Div("Channel", className="small text-secondary"), xs=12, md=2),
+                dbc.Col(html.Div("Spend, % of historical", className="small text-secondary"), xs=12, md=5),
+                dbc.Col(html.Div("Spend", className="small text-secondary"), xs=4, md=2),
+                dbc.Col(html.Div("Bounds: low % · high %", className="small text-secondary"), xs=8, md=3),
+            ],
+            className="g-2 d-none d-md-flex",
+        ),
+        *[channel_row(i, ch, percents[i]) for i, ch in enumerate(curves.channels)],
+        html.Hr(),
+        dbc.Row(
+            [
+                dbc.Col(
                     [
-                        dbc.Col(html.Div("Channel", className="small text-secondary"), xs=12, md=2),
-                        dbc.Col(html.Div("Spend, % of historical", className="small text-secondary"), xs=12, md=5),
-                        dbc.Col(html.Div("Spend", className="small text-secondary"), xs=4, md=2),
-                        dbc.Col(html.Div("Bounds: low % · high %", className="small text-secondary"), xs=8, md=3),
-                    ],
-                    className="g-2 d-none d-md-flex",
-                ),
-                *cached(
-                    view,
-                    f"{__name__}.rows",
-                    lambda: [channel_row(i, ch, percents[i]) for i, ch in enumerate(curves.channels)],
-                    tuple(percents),
-                ),
-                html.Hr(),
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            [
-                                dbc.Label("Optimizer", html_for="sc-mode", className="small"),
-                                dcc.Dropdown(
-                                    id="sc-mode",
-                                    options=[
-                                        {"label": label, "value": mode.value}
-                                        for mode, label in mode_labels(
-                                            view.info.has_revenue, view.info.kpi_name
-                                        ).items()
-                                    ],
-                                    value=OptimizerMode.FIXED.value,
-                                    clearable=False,
-                                ),
+                        dbc.Label("Optimizer", html_for="sc-mode", className="small"),
+                        dcc.Dropdown(
+                            id="sc-mode",
+                            options=[
+                                {"label": label, "value": mode.value}
+                                for mode, label in mode_labels(view.info.has_revenue, view.info.kpi_name).items()
                             ],
-                            md=6,
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label(
-                                    f"Total budget ({formatting.CURRENCY.label})",
-                                    html_for="sc-budget",
-                                    className="small",
-                                ),
-                                dbc.Input(
-                                    id="sc-budget",
-                                    type="text",
-                                    inputMode="decimal",
-                                    value=amount_text(hist_total),
-                                    size="sm",
-                                    debounce=True,
-                                ),
-                            ],
-                            md=6,
-                            id="sc-budget-col",
-                        ),
-                        dbc.Col(
-                            [
-                                dbc.Label(
-                                    target_label(view.info.has_revenue, view.info.kpi_name, OptimizerMode.TARGET_ROI),
-                                    html_for="sc-target",
-                                    className="small",
-                                    id="sc-target-label",
-                                ),
-                                dbc.Input(id="sc-target", type="number", value=default_target(view), min=0, size="sm"),
-                            ],
-                            md=6,
-                            id="sc-target-col",
-                            className="d-none",
+                            value=OptimizerMode.FIXED.value,
+                            clearable=False,
                         ),
                     ],
-                    className="g-2 mb-2",
+                    md=6,
                 ),
-                html.Div(
+                dbc.Col(
                     [
-                        dbc.Button("Optimize", id="sc-optimize", color="primary", size="sm", className="me-2"),
-                        dbc.Button("Reset to historical", id="sc-reset", color="secondary", outline=True, size="sm"),
-                    ]
-                ),
-                html.Hr(),
-                html.Div("Saved scenarios", className="fw-semibold mb-2"),
-                dbc.InputGroup(
-                    [
-                        dbc.Input(id="sc-name", placeholder="Scenario name", maxLength=service.MAX_NAME, size="sm"),
-                        dbc.Button("Save", id="sc-save", color="success", size="sm"),
-                    ],
-                    size="sm",
-                    className="mb-2" if may(Action.SAVE_SCENARIO) else "d-none",  # the callback checks again
-                ),
-                dbc.Row(
-                    [
-                        dbc.Col(
-                            dcc.Dropdown(id="sc-saved", options=saved_options(view.model), placeholder="Open…"), md=True
+                        dbc.Label(
+                            f"Total budget ({formatting.CURRENCY.label})",
+                            html_for="sc-budget",
+                            className="small",
                         ),
-                        dbc.Col(
-                            [
-                                dbc.Button(
-                                    "Delete",
-                                    id="sc-delete",
-                                    color="danger",
-                                    outline=True,
-                                    size="sm",
-                                    className="me-1" if may(Action.DELETE_SCENARIO) else "d-none",
-                                ),
-                                dbc.Button(
-                                    "CSV",
-                                    id="sc-dl-csv",
-                                    href="#",
-                                    external_link=True,
-                                    size="sm",
-                                    color="secondary",
-                                    outline=True,
-                                    className="me-1",
-                                    disabled=True,
-                                ),
-                                dbc.Button(
-                                    "JSON",
-                                    id="sc-dl-json",
-                                    href="#",
-                                    external_link=True,
-                                    size="sm",
-                                    color="secondary",
-                                    outline=True,
-                                    disabled=True,
-                                ),
-                            ],
-                            md="auto",
+                        dbc.Input(
+                            id="sc-budget",
+                            type="text",
+                            inputMode="decimal",
+                            value=amount_text(hist_total),
+                            size="sm",
+                            debounce=True,
                         ),
                     ],
-                    className="g-2 align-items-center",
+                    md=6,
+                    id="sc-budget-col",
                 ),
-                html.Div(id="sc-saved-msg", className="small mt-2"),
-                sharing_controls(view),
+                dbc.Col(
+                    [
+                        dbc.Label(
+                            target_label(view.info.has_revenue, view.info.kpi_name, OptimizerMode.TARGET_ROI),
+                            html_for="sc-target",
+                            className="small",
+                            id="sc-target-label",
+                        ),
+                        dbc.Input(id="sc-target", type="number", value=default_target(view), min=0, size="sm"),
+                    ],
+                    md=6,
+                    id="sc-target-col",
+                    className="d-none",
+                ),
+            ],
+            className="g-2 mb-2",
+        ),
+        html.Div(
+            [
+                dbc.Button("Optimize", id="sc-optimize", color="primary", size="sm", className="me-2"),
+                dbc.Button("Reset to historical", id="sc-reset", color="secondary", outline=True, size="sm"),
             ]
         ),
-        className="shadow-sm mb-3",
-    )
+    ]
+
+
+def saved_block(view: View) -> list:
+    """The signed-in user's saved and shared scenarios, and the buttons their role allows (per request)."""
+    return [
+        html.Hr(),
+        html.Div("Saved scenarios", className="fw-semibold mb-2"),
+        dbc.InputGroup(
+            [
+                dbc.Input(id="sc-name", placeholder="Scenario name", maxLength=service.MAX_NAME, size="sm"),
+                dbc.Button("Save", id="sc-save", color="success", size="sm"),
+            ],
+            size="sm",
+            className="mb-2" if may(Action.SAVE_SCENARIO) else "d-none",  # the callback checks again
+        ),
+        dbc.Row(
+            [
+                dbc.Col(dcc.Dropdown(id="sc-saved", options=saved_options(view.model), placeholder="Open…"), md=True),
+                dbc.Col(
+                    [
+                        dbc.Button(
+                            "Delete",
+                            id="sc-delete",
+                            color="danger",
+                            outline=True,
+                            size="sm",
+                            className="me-1" if may(Action.DELETE_SCENARIO) else "d-none",
+                        ),
+                        dbc.Button(
+                            "CSV",
+                            id="sc-dl-csv",
+                            href="#",
+                            external_link=True,
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                            className="me-1",
+                            disabled=True,
+                        ),
+                        dbc.Button(
+                            "JSON",
+                            id="sc-dl-json",
+                            href="#",
+                            external_link=True,
+                            size="sm",
+                            color="secondary",
+                            outline=True,
+                            disabled=True,
+                        ),
+                    ],
+                    md="auto",
+                ),
+            ],
+            className="g-2 align-items-center",
+        ),
+        html.Div(id="sc-saved-msg", className="small mt-2"),
+        sharing_controls(view),
+    ]
 
 
 def sharing_controls(view: View):
@@ -391,13 +384,35 @@ def window_note(view: View):
     )
 
 
+BS = "dash_bootstrap_components"
+
+
 def content(view: View, plan: str | None = None):
-    hist = [float(x) for x in view.analysis.curves.historical_spend]
+    """The planner: everything but the user's saved scenarios is the same for every visit to this
+    view and plan, so it is built once (`static_parts`) and wrapped plainly around the per-user part."""
     model = service.scenario_model(view.bundle, view.period_key)
     planned, plan_error = parse_plan(plan, model)
-    start = planned if planned is not None else hist
+    key = (tuple(planned) if planned is not None else (), plan_error)  # a bad link's notice is its own entry
+    head, box, left_cards, right_column = cached(
+        view, f"{__name__}.static", lambda: static_parts(view, planned, plan_error), key
+    )
+    controls_card = plain("Card", BS, [plain("CardBody", BS, [*box, *saved_block(view)])], className="shadow-sm mb-3")
     return frame(
         view,
+        *head,
+        plain(
+            "Row",
+            BS,
+            [plain("Col", BS, [controls_card, *left_cards], lg=6), plain("Col", BS, right_column, lg=6)],
+        ),
+    )
+
+
+def static_parts(view: View, planned: list[float] | None, plan_error: str | None) -> tuple:
+    """(header and stores, the planner box, the ladder and goal-seek cards, the results column)."""
+    hist = [float(x) for x in view.analysis.curves.historical_spend]
+    start = planned if planned is not None else hist
+    head = [
         page_header(
             "Scenario planner",
             f"Predicted incremental {view.info.outcome_label} for a budget · "
@@ -418,48 +433,31 @@ def content(view: View, plan: str | None = None):
         dcc.Store(id="sc-spend", data=start),
         dcc.Store(id="sc-loaded"),
         html.Div(id="sc-error"),
-        dbc.Row(
-            [
-                dbc.Col([controls(view, planned), ladder_card(view), goal_seek_card(view)], lg=6),
-                dbc.Col(
-                    [
-                        # per bundle and period, built once (the saved-scenario list is per user: not cached)
-                        html.Div(
-                            id="sc-summary",
-                            children=initial_summary(view, planned)
-                            if planned is not None
-                            else cached(view, f"{__name__}.summary", lambda: initial_summary(view)),
-                        ),
-                        chart_card(
-                            "Allocation",
-                            graph(
-                                "sc-allocation",
-                                cached(
-                                    view,
-                                    f"{__name__}.allocation",
-                                    lambda: allocation_comparison(view.info.paid_channels, hist, start),
-                                    tuple(start),
-                                ),
-                            ),
-                        ),
-                        chart_card("Per channel", html.Div(id="sc-table")),
-                        chart_card(
-                            "Response curves at the scenario",
-                            graph("sc-curve", {}),
-                            header_right=dcc.Dropdown(
-                                id="sc-curve-channel",
-                                options=[{"label": "All channels", "value": ALL_CHANNELS}]
-                                + list(view.info.paid_channels),
-                                value=ALL_CHANNELS,
-                                clearable=False,
-                                style={"minWidth": "12rem"},
-                            ),
-                        ),
-                    ],
-                    lg=6,
-                ),
-            ]
+    ]
+    right = [
+        html.Div(id="sc-summary", children=initial_summary(view, planned)),
+        chart_card(
+            "Allocation",
+            graph("sc-allocation", allocation_comparison(view.info.paid_channels, hist, start)),
         ),
+        chart_card("Per channel", html.Div(id="sc-table")),
+        chart_card(
+            "Response curves at the scenario",
+            graph("sc-curve", {}),
+            header_right=dcc.Dropdown(
+                id="sc-curve-channel",
+                options=[{"label": "All channels", "value": ALL_CHANNELS}] + list(view.info.paid_channels),
+                value=ALL_CHANNELS,
+                clearable=False,
+                style={"minWidth": "12rem"},
+            ),
+        ),
+    ]
+    return (
+        [h for h in head if h is not None],
+        planner_box(view, planned),
+        [ladder_card(view), goal_seek_card(view)],
+        right,
     )
 
 
