@@ -191,7 +191,8 @@ class Cube:
     def _running(self) -> np.ndarray:
         """(S, T + 1, K) float64 running sums over weeks of a one-geo plain cube: any window is a difference."""
         sums = np.zeros((self.values.shape[0], self.values.shape[2] + 1, self.values.shape[3]))
-        np.cumsum(self.values[:, 0], axis=1, dtype=np.float64, out=sums[:, 1:])  # no float64 copy first
+        sums[:, 1:] = self.values[:, 0]
+        np.cumsum(sums[:, 1:], axis=1, out=sums[:, 1:])  # in float64 already: a third of cumsum-with-cast's time
         return sums
 
     def window_sum(self, times: slice | np.ndarray, geo: int | None = None) -> np.ndarray:

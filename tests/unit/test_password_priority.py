@@ -37,3 +37,12 @@ def test_checks_run_below_the_priority_of_request_threads():
     assert seen["nice"] >= os.getpriority(os.PRIO_PROCESS, 0) + passwords.HASH_NICENESS
     assert seen["thread"].startswith("mmm-bcrypt")
     assert os.getpriority(os.PRIO_PROCESS, 0) < seen["nice"]  # the calling thread kept its own priority
+
+
+def test_the_unknown_email_hash_costs_what_a_real_check_costs():
+    """Sign-in checks an unknown email against DUMMY_HASH so timing does not reveal accounts: its
+    bcrypt cost factor must be the one new hashes get, and it must be a hash check_password accepts."""
+    cost = lambda h: h.split("$")[2]  # noqa: E731
+    assert cost(passwords.DUMMY_HASH) == cost(passwords.hash_password("any-password-at-all"))
+    assert passwords.check_password("not-a-real-password", passwords.DUMMY_HASH)
+    assert not passwords.check_password("someone's-real-password", passwords.DUMMY_HASH)

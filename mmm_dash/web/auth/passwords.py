@@ -99,5 +99,7 @@ def password_problem(password: str, email: str = "") -> str | None:
     return None
 
 
-# A valid hash to compare against when the email is unknown, so timing does not reveal accounts.
-DUMMY_HASH = hash_password("not-a-real-password")
+# A valid hash to compare against when the email is unknown, so timing does not reveal accounts. A
+# literal rather than hashed at import: that cost every process a quarter of a second of bcrypt at
+# start-up. Its cost factor (12) must stay the one `bcrypt.gensalt()` gives new hashes (a unit test holds it).
+DUMMY_HASH = "$2b$12$nwwNggTgtjBBiNPG6ZeMYuBkr881wVNzxuivcQCA/Ja9EZnnk00ly"  # of "not-a-real-password"
