@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import logging
 import re
+from contextvars import ContextVar
 from pathlib import Path
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -83,6 +84,28 @@ def pick_entry(entries: list[ModelEntry], name: str | None) -> ModelEntry | None
     return next((e for e in entries if e.name == name), None)
 
 
+# One web request asks for the model list a dozen times (controls, versions, the view, the banner); a
+# request holds one listing per MODEL_DIR instead of reading the folder each time. Outside a held
+# scope (CLI, builder, worker) every call lists afresh.
+_held_listing: ContextVar[dict | None] = ContextVar("mmm_dash_model_listing", default=None)
+
+
+def hold_listing() -> None:
+    """From here until `release_listing` (in this context), each MODEL_DIR is listed at most once."""
+    _held_listing.set({})
+
+
+def release_listing() -> None:
+    _held_listing.set(None)
+
+
+def forget_listing() -> None:
+    """A model file was written: a held listing is out of date."""
+    held = _held_listing.get()
+    if held:
+        held.clear()
+
+
 class ModelFiles:
     """The model files of one MODEL_DIR; hashes are memoized per (path, size, mtime)."""
 
@@ -103,7 +126,15 @@ class ModelFiles:
 
     def entries(self) -> list[ModelEntry]:
         """Model files and the versions in model folders: the demo first, then by model, newest
-        version first."""
+        version first (listed once per held scope, see `hold_listing`)."""
+        held = _held_listing.get()
+        if held is None:
+            return self._list()
+        if self.model_dir not in held:
+            held[self.model_dir] = self._list()
+        return list(held[self.model_dir])
+
+    def _list(self) -> list[ModelEntry]:
         if not self.model_dir.is_dir():
             return []
         found: dict[str, ModelEntry] = {}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mmm_dash.builder.discovery import PICKLE_SUFFIXES, PROTO_SUFFIXES
+from mmm_dash.builder.discovery import PICKLE_SUFFIXES, PROTO_SUFFIXES, forget_listing
 from mmm_dash.builder.tables import model_flags, model_uploads
 
 UPLOAD_SUFFIXES = tuple(s for s in PROTO_SUFFIXES)
@@ -65,6 +65,7 @@ def write_atomically(directory: Path, name: str, data: bytes, replace: bool = Fa
             os.fsync(fh.fileno())
         os.chmod(draft, 0o640)
         os.replace(draft, target)
+        forget_listing()  # this request's held model list no longer has it
     except BaseException:
         Path(draft).unlink(missing_ok=True)
         raise

@@ -95,7 +95,16 @@ def create_server(overrides: dict | None = None) -> flask.Flask:
             "with several workers or replicas set it to a shared Redis (redis://host:6379/0)."
         )
     server.extensions["mmm_dash"] = AppState(settings, catalog_for(settings))
+    _one_model_listing_per_request(server)
     return server
+
+
+def _one_model_listing_per_request(server: flask.Flask) -> None:
+    """A page asks for the model list a dozen times; each request lists MODEL_DIR once."""
+    from mmm_dash.builder.discovery import hold_listing, release_listing
+
+    server.before_request(hold_listing)
+    server.teardown_request(lambda _exc: release_listing())
 
 
 def create_app(overrides: dict | None = None) -> dash.Dash:

@@ -91,3 +91,26 @@ def test_compare_defaults_to_the_previous_version_on_independent_draws(versioned
     assert {r["channel"] for r in doc["rows"]} >= set(
         versioned_app.server.extensions["mmm_dash"].models.bundle("acme@2025-10").info.paid_channels
     )
+
+
+def test_a_page_lists_model_dir_once_and_the_next_request_sees_a_new_version(versioned_app, monkeypatch):
+    from mmm_dash.builder.discovery import ModelFiles
+    from mmm_dash.cli.page_bench import router_body
+
+    listings = []
+    original = ModelFiles._list
+    monkeypatch.setattr(ModelFiles, "_list", lambda self: listings.append(1) or original(self))
+    client = versioned_app.server.test_client()
+    login(client, "analyst@example.com", "correct-horse")
+
+    def versions_offered() -> str:
+        listings.clear()
+        response = client.post("/_dash-update-component", json=router_body("/", "?model=acme"))
+        assert response.status_code == 200
+        assert len(listings) == 1  # one listing for the whole page, however often the page asks
+        return response.get_data(as_text=True)
+
+    assert "2026-01" not in versions_offered()
+    model_dir = versioned_app.server.extensions["mmm_dash"].models.model_dir
+    (model_dir / "acme" / "2026-01.pkl").write_bytes(DEMO_MODEL.read_bytes() + b"\0\0")
+    assert "2026-01" in versions_offered()  # the next request lists afresh
