@@ -17,6 +17,10 @@ TEST_CACHE = Path(os.environ.get("MMM_TEST_CACHE_DIR", ROOT / "tests" / ".model-
 SECRET = "test-secret-key-0123456789abcdef"
 
 
+# The keys every export document starts with (the model, the view and how to read its numbers).
+EXPORT_HEADER_KEYS = {"format_version", "generated_at", "model", "period", "geo", "currency", "confidence_level"}
+
+
 def reset_dash_globals() -> None:
     """Forget page callbacks that Dash registered globally for an app built earlier in this process."""
     from dash import _callback

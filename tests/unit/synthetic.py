@@ -162,6 +162,17 @@ def make_bundle(
             **info_fields,
         }
     )
+    timings = timings or {"build_seconds": 1.0, "meridian_seconds": 0.5, "steps": {"outcome draws": 0.2}}
+    return _bundle(model, draws, presets, curves, health, timings)
+
+
+def four_channel_case(seed: int = 1, **bundle_fields):
+    """The whole-range analysis of `make_bundle(seed=seed)`."""
+    return make_bundle(seed=seed, **bundle_fields).period("all")
+
+
+def _bundle(model, draws, presets, curves, health, timings) -> Bundle:
+    """A bundle around synthetic draws and curves, with the fixed diagnostics tables below."""
     return Bundle(
         schema_version=BUNDLE_SCHEMA_VERSION,
         info=model,
@@ -173,13 +184,8 @@ def make_bundle(
         hill_curves=_hill_curves(),
         adstock_decay=_adstock_decay(),
         health=health,
-        timings=timings or {"build_seconds": 1.0, "meridian_seconds": 0.5, "steps": {"outcome draws": 0.2}},
+        timings=timings,
     )
-
-
-def four_channel_case(seed: int = 1, **bundle_fields):
-    """The whole-range analysis of `make_bundle(seed=seed)`."""
-    return make_bundle(seed=seed, **bundle_fields).period("all")
 
 
 def _rhat() -> pd.DataFrame:
@@ -298,16 +304,4 @@ def sized_bundle(n_geos: int, n_weeks: int, n_channels: int, n_chains: int, n_dr
         )
         for p in curve_presets
     }
-    return Bundle(
-        schema_version=BUNDLE_SCHEMA_VERSION,
-        info=model,
-        draws=draws,
-        presets={p.key: p for p in presets},
-        curves=curves,
-        optimal_frequency={},
-        rhat=_rhat(),
-        hill_curves=_hill_curves(),
-        adstock_decay=_adstock_decay(),
-        health=None,
-        timings={"build_seconds": 1.0, "meridian_seconds": 0.5, "steps": {}},
-    )
+    return _bundle(model, draws, presets, curves, None, {"build_seconds": 1.0, "meridian_seconds": 0.5, "steps": {}})

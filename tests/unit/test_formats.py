@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mmm_dash.core.exports import documents
+from tests.helpers import EXPORT_HEADER_KEYS
 from tests.unit.synthetic import four_channel_case
 
 
@@ -58,14 +59,7 @@ def test_metrics_document_has_stable_keys():
     bundle = make_bundle()
     analysis = bundle.period("all")
     doc = documents.metrics_document(bundle, analysis)
-    assert set(doc) == {
-        "format_version",
-        "generated_at",
-        "model",
-        "period",
-        "geo",
-        "currency",
-        "confidence_level",
+    assert set(doc) == EXPORT_HEADER_KEYS | {
         "channels",
         "total",
         "non_paid",

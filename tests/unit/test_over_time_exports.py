@@ -13,6 +13,7 @@ from mmm_dash.core.bundle import TOTAL_CHANNEL
 from mmm_dash.core.exports import documents
 from mmm_dash.core.exports.files import BY_NAME, render
 from mmm_dash.core.over_time import columns, results_over_time
+from tests.helpers import EXPORT_HEADER_KEYS
 from tests.unit.synthetic import CHANNELS, make_bundle
 
 
@@ -28,14 +29,7 @@ def test_over_time_files_are_in_the_export_catalogue():
 def test_over_time_json_has_stable_keys_and_says_the_period_does_not_apply(geo_bundle):
     analysis = geo_bundle.period("2024-q2", "South")
     doc = json.loads(render(BY_NAME["over_time.json"], geo_bundle, analysis))
-    assert set(doc) == {
-        "format_version",
-        "generated_at",
-        "model",
-        "period",
-        "geo",
-        "currency",
-        "confidence_level",
+    assert set(doc) == EXPORT_HEADER_KEYS | {
         "coverage",
         "efficiency_metric",
         "buckets",
