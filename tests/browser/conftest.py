@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from mmm_dash.web.auth import passwords
 from tests.helpers import make_app
+
+
+@pytest.fixture(autouse=True, scope="session")
+def password_thread_started_before_any_server():
+    """dash[testing]'s ThreadedRunner stops a server by raising SystemExit in every thread started
+    after the server: the password-hashing thread, if a request started it, would die with one test's
+    server and the next test's sign-in would wait for it forever. Started here, it outlives them all."""
+    passwords.check_password("warm-up", passwords.DUMMY_HASH)
 
 
 @pytest.fixture()
