@@ -52,6 +52,11 @@ class Currency:
         return self.symbol.strip() or self.code
 
 
+def with_currency(label: str, is_money: bool = True) -> str:
+    """An axis title or header for amounts: "Spend ($)"; `label` alone when it is not money."""
+    return f"{label} ({CURRENCY.label})" if is_money else label
+
+
 def parse_currency(text: str | None) -> Currency:
     """`USD`, `EUR`, or `CODE:SYMBOL` for any other (`CHF:Fr. `); ValueError says what is wrong."""
     text = (text or "USD").strip()

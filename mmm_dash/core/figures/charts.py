@@ -35,10 +35,6 @@ def expected_vs_actual(series: pd.DataFrame, outcome_label: str) -> Figure:
 NON_PAID_COLOR = "#868e96"
 
 
-def _money_title(label: str, is_money: bool) -> str:
-    return f"{label} ({formatting.CURRENCY.label})" if is_money else label
-
-
 def contribution_rows(table: pd.DataFrame, non_paid: pd.DataFrame | None = None) -> pd.DataFrame:
     """Paid channels, then organic and non-media ones (marked), with incremental outcome and its interval."""
     cols = ["incremental_outcome_mean", "incremental_outcome_ci_lo", "incremental_outcome_ci_hi"]
@@ -55,7 +51,7 @@ def contribution_bars(table: pd.DataFrame, outcome_label: str, non_paid: pd.Data
     colors = channel_colors(table.index)
     fig = base_figure(
         max(260, 46 * len(df) + 90),
-        xaxis_title=_money_title(f"Incremental {outcome_label}", outcome_label == "revenue"),
+        xaxis_title=formatting.with_currency(f"Incremental {outcome_label}", outcome_label == "revenue"),
     )
     fig.add_trace(
         bar(
@@ -124,7 +120,9 @@ def waterfall(
     low = min(baseline_mean, total, baseline_mean + float(df.incremental_outcome_mean.clip(upper=0).sum()))
     floor = max(0.0, low - 0.15 * (total - low if total > low else abs(low) * 0.1))
     fig = base_figure(
-        380, yaxis_title=_money_title(outcome_label.capitalize(), outcome_label == "revenue"), showlegend=False
+        380,
+        yaxis_title=formatting.with_currency(outcome_label.capitalize(), outcome_label == "revenue"),
+        showlegend=False,
     )
     fig.add_trace(
         trace(

@@ -13,13 +13,12 @@ from mmm_dash.core.formatting import LEVEL
 
 
 def spend_title() -> str:
-    return f"Spend ({formatting.CURRENCY.label})"
+    return formatting.with_currency("Spend")
 
 
 def outcome_title(outcome_label: str) -> str:
     """'Incremental revenue ($)' for revenue, 'Incremental conversions' for a KPI."""
-    money = outcome_label == "revenue"
-    return f"Incremental {outcome_label}" + (f" ({formatting.CURRENCY.label})" if money else "")
+    return formatting.with_currency(f"Incremental {outcome_label}", outcome_label == "revenue")
 
 
 def response_curve(

@@ -29,13 +29,12 @@ def bucket_value(value) -> str:
 
 
 def metric_label(info: ModelInfo, metric: str) -> str:
-    money = f" ({formatting.CURRENCY.label})"
     if metric == "incremental_outcome":
-        return f"Incremental {info.outcome_label}" + (money if info.has_revenue else "")
+        return formatting.with_currency(f"Incremental {info.outcome_label}", info.has_revenue)
     if metric == "pct_of_contribution":
         return "Contribution share (% of outcome)"
     if metric == "cpik":
-        return f"Cost per incremental {info.kpi_name}{money}"
+        return formatting.with_currency(f"Cost per incremental {info.kpi_name}")
     return "ROI"
 
 
@@ -60,7 +59,7 @@ def column_defs(info: ModelInfo, efficiency: str, bucket: str) -> list[dict]:
         {"field": "start", "headerName": "From", "minWidth": 110},
         number_col("n_weeks", "Weeks", "d", minWidth=80),
         {"field": "channel", "headerName": "Channel", "filter": "agTextColumnFilter", "minWidth": 140},
-        number_col("spend", f"Spend ({formatting.CURRENCY.label})", ",.0f"),
+        number_col("spend", formatting.with_currency("Spend"), ",.0f"),
         number_col("pct_of_spend", "% of spend", ".1f"),
         number_col("incremental_outcome_mean", metric_label(info, "incremental_outcome"), ",.0f"),
         number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),

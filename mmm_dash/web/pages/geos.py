@@ -28,15 +28,13 @@ NATIONAL = "This model is national, so it has no geos to compare."
 
 def column_defs(view: View, efficiency: str) -> list[dict]:
     info = view.info
-    money = f" ({formatting.CURRENCY.label})"
-    eff = f"Cost per {info.kpi_name}{money}" if efficiency == "cpik" else "ROI"
+    eff = formatting.with_currency(f"Cost per {info.kpi_name}") if efficiency == "cpik" else "ROI"
     eff_fmt = ",.4~f" if efficiency == "cpik" else ".2f"
-    outcome = f"Incremental {info.outcome_label}" + (money if info.has_revenue else "")
-    cols = [
+    return [
         {"field": "geo", "headerName": "Geo", "pinned": "left", "filter": "agTextColumnFilter", "minWidth": 130},
-        number_col("spend", "Spend" + money, ",.0f", sort="desc"),
+        number_col("spend", formatting.with_currency("Spend"), ",.0f", sort="desc"),
         number_col("pct_of_spend", "% of spend", ".1f"),
-        number_col("incremental_outcome_mean", outcome, ",.0f"),
+        number_col("incremental_outcome_mean", metric_label(info, "incremental_outcome"), ",.0f"),
         number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),
         number_col("incremental_outcome_ci_hi", f"{LEVEL} CI high", ",.0f"),
         number_col(f"{efficiency}_mean", eff, eff_fmt),
@@ -46,7 +44,6 @@ def column_defs(view: View, efficiency: str) -> list[dict]:
         number_col("pct_of_contribution_ci_lo", f"{LEVEL} CI low", ".2f"),
         number_col("pct_of_contribution_ci_hi", f"{LEVEL} CI high", ".2f"),
     ]
-    return [{**c, "wrapHeaderText": True, "autoHeaderHeight": True} for c in cols]
 
 
 def geo_grid(view: View, breakdown: GeoBreakdown):

@@ -18,9 +18,8 @@ dash.register_page(__name__, path="/roi", name="ROI", title="ROI · mmm-dash", o
 
 
 def column_defs(info):
-    """The grid's columns: the metrics that mean something for this model, headers wrapped whole.
+    """The grid's columns: the metrics that mean something for this model (headers wrap whole: the grid's default).
     ROI and mROI for revenue models; cost per KPI (and its marginal) for a KPI without revenue."""
-    money = f" ({formatting.CURRENCY.label})"
     cols = [
         {
             "field": "channel",
@@ -29,7 +28,7 @@ def column_defs(info):
             "filter": "agTextColumnFilter",
             "minWidth": 130,
         },
-        number_col("spend", "Spend" + money, ",.0f"),
+        number_col("spend", formatting.with_currency("Spend"), ",.0f"),
         number_col("pct_of_spend", "% of spend", ".1f"),
         number_col("incremental_outcome_mean", f"Incremental {info.outcome_label}", ",.0f"),
         number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),
@@ -44,22 +43,21 @@ def column_defs(info):
             number_col("mroi_mean", "mROI", ".2f"),
         ]
         if info.kpi_type != "revenue":
-            cols.append(number_col("cpik_mean", f"Cost per {info.kpi_name}{money}", ",.3~f"))
+            cols.append(number_col("cpik_mean", formatting.with_currency(f"Cost per {info.kpi_name}"), ",.3~f"))
     else:
         cols += [
-            number_col("cpik_mean", f"Cost per {info.kpi_name}{money}", ",.4~f"),
+            number_col("cpik_mean", formatting.with_currency(f"Cost per {info.kpi_name}"), ",.4~f"),
             number_col("cpik_ci_lo", f"{LEVEL} CI low", ",.4~f"),
             number_col("cpik_ci_hi", f"{LEVEL} CI high", ",.4~f"),
-            number_col("mcpik_mean", f"Marginal cost per {info.kpi_name}{money}", ",.4~f"),
+            number_col("mcpik_mean", formatting.with_currency(f"Marginal cost per {info.kpi_name}"), ",.4~f"),
         ]
     cols.append(number_col("effectiveness_mean", "Effectiveness (per impression)", ".3~g"))
-    return [{**c, "wrapHeaderText": True, "autoHeaderHeight": True} for c in cols]
+    return cols
 
 
 def efficiency_charts(view: View, table) -> list:
     """Two charts of what each channel returns: ROI and mROI for revenue, costs per KPI otherwise."""
     info = view.info
-    money = formatting.CURRENCY.label
     if info.has_revenue:
         return [
             chart_card(
@@ -77,12 +75,14 @@ def efficiency_charts(view: View, table) -> list:
     return [
         chart_card(
             f"Cost per incremental {kpi}",
-            graph("roi-chart", charts.metric_bars(table, "cpik", f"Cost per {kpi} ({money})")),
+            graph("roi-chart", charts.metric_bars(table, "cpik", formatting.with_currency(f"Cost per {kpi}"))),
             note=f"Spend per incremental {kpi}, with its {LEVEL} interval; lower is better.",
         ),
         chart_card(
             f"Marginal cost per {kpi}",
-            graph("mroi-chart", charts.metric_bars(table, "mcpik", f"Marginal cost per {kpi} ({money})")),
+            graph(
+                "mroi-chart", charts.metric_bars(table, "mcpik", formatting.with_currency(f"Marginal cost per {kpi}"))
+            ),
             note=f"What the next incremental {kpi} costs at current spend (1 / mROI); lower is better.",
         ),
     ]

@@ -179,7 +179,7 @@ def planner_box(view: View, planned: list[float] | None = None) -> list:
                 dbc.Col(
                     [
                         dbc.Label(
-                            f"Total budget ({formatting.CURRENCY.label})",
+                            formatting.with_currency("Total budget"),
                             html_for="sc-budget",
                             className="small",
                         ),
@@ -323,7 +323,7 @@ def target_label(has_revenue: bool, kpi: str, mode: OptimizerMode) -> str:
     if has_revenue:
         return "Target ROI (total)" if mode is OptimizerMode.TARGET_ROI else "Target marginal ROI"
     which = "" if mode is OptimizerMode.TARGET_ROI else "marginal "
-    return f"Highest {which}cost per {kpi} ({formatting.CURRENCY.label})"
+    return formatting.with_currency(f"Highest {which}cost per {kpi}")
 
 
 def default_target(view: View) -> float:
