@@ -13,10 +13,10 @@ Meridian's (all-draw) numbers by about these amounts at N = S.
 
 MAX_DRAWS = 500 keeps every draw of the usual fits (2-4 chains x 100-200 draws): past it, halving
 the error takes four times the draws, and so four times the bytes and the time of every window query.
-Where the per-draw arrays of a
-large model (many geos) would pass DRAW_BUDGET_BYTES, draws are thinned evenly across the chains,
-which costs less precision than the count suggests (neighbouring MCMC draws are correlated), and never
-below MIN_DRAWS, where interval ends would move by a fifth of a standard deviation.
+Where the per-draw arrays of a large model (many geos) would pass DRAW_BUDGET_BYTES, draws are thinned
+evenly across the chains, which costs less precision than the count suggests (neighbouring MCMC draws
+are correlated), and never below MIN_DRAWS, where interval ends would move by a fifth of a standard
+deviation.
 """
 
 from __future__ import annotations

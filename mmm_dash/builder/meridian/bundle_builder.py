@@ -394,10 +394,11 @@ def build_bundle(
 
     with clock.step("analyzer"), clock.meridian_call():
         analyzer = analyzer_module.Analyzer(mmm)
-    freq_args = (analyzer, mmm, info, _optimal_frequency_periods(info, presets), times, use_kpi, clock)
+    freq_periods = _optimal_frequency_periods(info, presets)
+    freq_args = (analyzer, mmm, info, freq_periods, times, use_kpi, clock)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="optimal-freq") as pool:
         freq_started = time.perf_counter()
-        freq_job = pool.submit(_optimal_frequencies, *freq_args) if freq_args[3] and BACKGROUND_THREADS else None
+        freq_job = pool.submit(_optimal_frequencies, *freq_args) if freq_periods and BACKGROUND_THREADS else None
         with clock.step("outcome draws"):
             draws = _outcome_draws(analyzer, mmm, info, keep, use_kpi, clock)
         with clock.step("response curves"):
