@@ -322,8 +322,9 @@ class WindowDraws:
 
     @property
     def cpik(self) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.spend[None, :] / self.incremental_kpi
+        from mmm_dash.core.metrics import cost_per_kpi_draws
+
+        return cost_per_kpi_draws(self.spend[None, :], self.incremental_kpi)
 
     @property
     def contribution_share(self) -> np.ndarray:

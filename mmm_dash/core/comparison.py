@@ -3,8 +3,9 @@
 Every scenario's spend is evaluated on the same posterior draws (`ScenarioModel.per_draw_outcome`), so
 draw d of scenario A and draw d of scenario B come from the same parameter values. Probabilities and
 differences are computed on those pairs, never from intervals: P(A beats B) is the share of draws
-where A's total incremental outcome exceeds B's, and a draw where both are exactly equal counts half
-(so identical scenarios give exactly 0.5, and P(A beats B) + P(B beats A) = 1 always).
+where A is better than B on the pair's objective (`core.metrics.judge_plans`: incremental outcome at
+equal budgets, net return or cost per KPI when they differ), and a draw where both are exactly equal
+counts half (so identical scenarios give exactly 0.5, and P(A beats B) + P(B beats A) = 1 always).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mmm_dash.core.bundle import CONFIDENCE
+from mmm_dash.core.metrics import Objective, judge_plans, prob_greater  # noqa: F401 (prob_greater: one definition)
 from mmm_dash.core.scenario import ScenarioError, ScenarioModel
 
 MIN_SCENARIOS = 2
@@ -37,14 +39,6 @@ class Summary:
         return cls(float(np.mean(draws)), float(lo), float(hi))
 
 
-def prob_greater(a: np.ndarray, b: np.ndarray) -> float:
-    """P(a > b) from paired draws: the share of draws where a > b, a tie counting half."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
-        raise ValueError("prob_greater needs two 1-D arrays of paired draws of the same length.")
-    return float((np.count_nonzero(a > b) + 0.5 * np.count_nonzero(a == b)) / len(a))
-
-
 @dataclasses.dataclass(frozen=True)
 class ComparedScenario:
     name: str
@@ -61,11 +55,15 @@ class ComparedScenario:
 class PairedComparison:
     channels: tuple[str, ...]
     scenarios: tuple[ComparedScenario, ...]
-    prob_beats: np.ndarray  # (K, K): [i, j] = P(total of i > total of j), ties half; diagonal nan
-    difference_mean: np.ndarray  # (K, K): mean over draws of total_i - total_j
+    prob_beats: np.ndarray  # (K, K): [i, j] = P(i better than j on objectives[i][j]), ties half; diagonal nan
+    difference_mean: np.ndarray  # (K, K): mean over draws of objective_i - objective_j
     difference_ci_lo: np.ndarray
     difference_ci_hi: np.ndarray
     n_draws: int
+    objectives: tuple[tuple[Objective, ...], ...] = ()  # (K, K): what each pair is judged on
+
+    def objective(self, i: int, j: int) -> Objective:
+        return self.objectives[i][j] if self.objectives else Objective.OUTCOME
 
     def difference(self, i: int, j: int) -> Summary:
         """Total of scenario i minus total of scenario j, from the paired draws."""
@@ -111,6 +109,7 @@ class PairedComparison:
                         {
                             "a": a.name,
                             "b": b.name,
+                            "judged_on": self.objective(i, j).value,
                             "prob_a_beats_b": float(self.prob_beats[i, j]),
                             "difference_mean": d.mean,
                             "difference_ci_lo": d.ci_lo,
@@ -121,9 +120,13 @@ class PairedComparison:
 
 
 def compare_scenarios(
-    model: ScenarioModel, spends: Sequence[Sequence[float] | np.ndarray], names: Sequence[str]
+    model: ScenarioModel,
+    spends: Sequence[Sequence[float] | np.ndarray],
+    names: Sequence[str],
+    has_revenue: bool = True,
 ) -> PairedComparison:
-    """Evaluate 2-4 spends on the same posterior draws of `model` and compare them pairwise."""
+    """Evaluate 2-4 spends on the same posterior draws of `model` and compare them pairwise, each pair
+    on its objective (`core.metrics.Objective`)."""
     if not MIN_SCENARIOS <= len(spends) <= MAX_SCENARIOS:
         raise ScenarioError(f"Pick {MIN_SCENARIOS} to {MAX_SCENARIOS} scenarios to compare.")
     if len(names) != len(spends):
@@ -151,13 +154,21 @@ def compare_scenarios(
     k = len(spends)
     prob = np.full((k, k), np.nan)
     d_mean, d_lo, d_hi = (np.zeros((k, k)) for _ in range(3))
+    objectives = []
     for i in range(k):
+        row = []
         for j in range(k):
-            diff = totals[i] - totals[j]
-            d_mean[i, j] = diff.mean()
-            d_lo[i, j], d_hi[i, j] = np.quantile(diff, QUANTILES)
+            a, b = scenarios[i].total_spend, scenarios[j].total_spend
+            judged = judge_plans(has_revenue, a, totals[i], b, totals[j])
+            row.append(judged.objective)
+            d_mean[i, j], d_lo[i, j], d_hi[i, j] = (
+                judged.difference.mean,
+                judged.difference.ci_lo,
+                judged.difference.ci_hi,
+            )
             if i != j:
-                prob[i, j] = prob_greater(totals[i], totals[j])
+                prob[i, j] = judged.p_better
+        objectives.append(tuple(row))
     return PairedComparison(
         channels=tuple(model.channels),
         scenarios=tuple(scenarios),
@@ -166,4 +177,5 @@ def compare_scenarios(
         difference_ci_lo=d_lo,
         difference_ci_hi=d_hi,
         n_draws=int(totals.shape[1]),
+        objectives=tuple(objectives),
     )

@@ -106,7 +106,8 @@ def outcome(x: float | None, has_revenue: bool) -> str:
 
 
 def kpi_cost_scale(cost: float | None) -> int:
-    """1, or 1,000 when a cost per KPI is under 0.1: '$4.21 per 1,000 visits' reads, '$0.00421' does not."""
+    """1, or 1,000 when a cost per KPI is under 0.1: '$4.21 per 1,000 visits' reads, '$0.00421' does not.
+    A view picks one scale from its blended cost and states every channel's cost in it."""
     return 1000 if cost is not None and math.isfinite(cost) and 0 < abs(cost) < 0.1 else 1
 
 

@@ -25,9 +25,10 @@ import dataclasses
 import numpy as np
 
 from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis
-from mmm_dash.core.comparison import Summary, prob_greater
+from mmm_dash.core.comparison import Summary
 from mmm_dash.core.formatting import BOUND, CI, cost_interval, cost_per_kpi, interval, money, outcome, pct, prob, ratio
 from mmm_dash.core.health import CheckStatus, HealthReview
+from mmm_dash.core.metrics import judge_plans
 from mmm_dash.core.trust import Trust, TrustLevel, assess_trust
 
 CONFIDENT = 0.9  # posterior probability we call "confident"
@@ -133,9 +134,12 @@ class Reallocation:
     base_outcome: float
 
 
-def reallocation(analysis: PeriodAnalysis, held: set[str] = frozenset()) -> Reallocation | None:
+def reallocation(
+    analysis: PeriodAnalysis, held: set[str] = frozenset(), has_revenue: bool = True
+) -> Reallocation | None:
     """The planner's optimum of the same budget within the default bounds, on the same curves and
-    rules as the Scenarios page, with `held` channels fixed at their spend. None when nothing can move."""
+    rules as the Scenarios page, with `held` channels fixed at their spend, judged against today as the
+    planner judges any plan (`core.metrics.judge_plans`). None when nothing can move."""
     model = analysis.curves.scenario_model
     hist = model.historical_spend
     lower, upper = model.default_bounds()
@@ -145,13 +149,14 @@ def reallocation(analysis: PeriodAnalysis, held: set[str] = frozenset()) -> Real
     lower, upper = np.where(fixed, hist, lower), np.where(fixed, hist, upper)
     planned = model.optimize_fixed(float(hist.sum()), lower, upper)
     before, after = model.per_draw_outcome(hist).sum(axis=1), model.per_draw_outcome(planned).sum(axis=1)
+    judged = judge_plans(has_revenue, float(planned.sum()), after, float(hist.sum()), before)
     return Reallocation(
         model.channels,
         hist,
         planned,
         tuple(c for c, f in zip(model.channels, fixed, strict=True) if f),
-        Summary.of(after - before),
-        prob_greater(after, before),
+        Summary(judged.difference.mean, judged.difference.ci_lo, judged.difference.ci_hi),
+        judged.p_better,
         float(before.mean()),
     )
 
@@ -331,7 +336,7 @@ def planned_moves(bundle: Bundle, analysis: PeriodAnalysis) -> tuple[Reallocatio
     table = analysis.channel_table()
     flags = {ch: _health_flags(bundle.health, ch) for ch in table.index}
     held = {ch for ch, row in table.iterrows() if too_uncertain(bundle.info, analysis, ch, row, flags[ch])}
-    return reallocation(analysis, held), flags
+    return reallocation(analysis, held, bundle.info.has_revenue), flags
 
 
 def channel_verdicts(bundle: Bundle, analysis: PeriodAnalysis, trust: Trust | None = None, moves=None) -> list[Insight]:

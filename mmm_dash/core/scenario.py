@@ -17,6 +17,7 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from mmm_dash.core.bundle import CONFIDENCE, DEFAULT_BOUND, CurveSet
+from mmm_dash.core.metrics import Estimate, cost_per_kpi
 
 MAX_MULTIPLIER = 2.0  # curves are computed up to 2x historical spend
 STEPS = 4000
@@ -111,6 +112,9 @@ class ScenarioOutcome:
     total_roi_mean: float
     total_roi_ci_lo: float
     total_roi_ci_hi: float
+    # Meridian's cost per incremental outcome unit (per KPI for KPI models), `core.metrics.cost_per_kpi`
+    cost_per_kpi: np.ndarray | None = None  # (C,) posterior mean
+    total_cost_per_kpi: Estimate | None = None
 
 
 class ScenarioModel:
@@ -197,6 +201,8 @@ class ScenarioModel:
             total_roi_mean=float(np.mean(total_roi)),
             total_roi_ci_lo=float(np.quantile(total_roi, lo_q)),
             total_roi_ci_hi=float(np.quantile(total_roi, hi_q)),
+            cost_per_kpi=np.array([cost_per_kpi(spend[i], per_draw[:, i]).mean for i in range(len(spend))]),
+            total_cost_per_kpi=cost_per_kpi(total_spend, total),
         )
 
     def validate_spend(self, spend: object) -> np.ndarray:

@@ -32,6 +32,7 @@ from mmm_dash.core.bundle import (
     UnknownPeriodError,
     WindowDraws,
 )
+from mmm_dash.core.metrics import cost_per_kpi_draws
 
 MAIN_KINDS = ("all", "year", "last52")  # the period selector's entries; the rest are range presets
 CURVE_KINDS = ("all", "year", "last52", "quarter", "ytd", "ytd-prior")  # presets whose curves are stored
@@ -199,7 +200,7 @@ def _channel_table(bundle: Bundle, w: WindowDraws, impressions: np.ndarray) -> p
                 "roi": inc / spend[None, :],
                 "mroi": np.column_stack([w.mroi, nan_total]),  # Meridian drops the total's mROI
                 "effectiveness": np.column_stack([w.incremental / impressions[None, :], nan_total]),
-                "cpik": spend[None, :] / kpi,
+                "cpik": cost_per_kpi_draws(spend[None, :], kpi),  # Meridian's cpik, draw by draw
                 # a KPI model's marginal cost per KPI: 1 / mROI, draw by draw (what the next KPI costs)
                 **({} if bundle.info.has_revenue else {"mcpik": np.column_stack([1 / w.mroi, nan_total])}),
             }

@@ -348,12 +348,19 @@ def test_compare_download_counts_paired_draws(people):
                 axis=1
             ),
         }
+        spends = {
+            "Grow": sum(_row(people, a)["payload"]["spend"]),
+            "Trim (other@example.com)": sum(_row(people, b)["payload"]["spend"]),
+        }
+    # the budgets differ, so the pair is judged on net return (revenue − spend), draw by draw
+    net = {name: totals[name] - spends[name] for name in totals}
     pair = next(p for p in doc["pairs"] if p["a"] == "Grow" and p["b"] == "Trim (other@example.com)")
-    direct = np.mean(totals["Grow"] > totals["Trim (other@example.com)"]) + 0.5 * np.mean(
-        totals["Grow"] == totals["Trim (other@example.com)"]
+    assert pair["judged_on"] == "net_return"
+    direct = np.mean(net["Grow"] > net["Trim (other@example.com)"]) + 0.5 * np.mean(
+        net["Grow"] == net["Trim (other@example.com)"]
     )
     assert pair["prob_a_beats_b"] == pytest.approx(direct)
-    assert pair["difference_mean"] == pytest.approx(np.mean(totals["Grow"] - totals["Trim (other@example.com)"]))
+    assert pair["difference_mean"] == pytest.approx(np.mean(net["Grow"] - net["Trim (other@example.com)"]))
     back = next(p for p in doc["pairs"] if p["a"] == "Trim (other@example.com)" and p["b"] == "Grow")
     assert back["prob_a_beats_b"] == pytest.approx(1 - pair["prob_a_beats_b"])
     assert doc["n_draws"] == len(totals["Grow"]) and doc["confidence_level"] == 0.9

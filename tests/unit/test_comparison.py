@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mmm_dash.core.comparison import compare_scenarios, prob_greater
+from mmm_dash.core.metrics import Objective
 from mmm_dash.core.scenario import ScenarioError, ScenarioModel
 from tests.unit.synthetic import curve_set, make_bundle
 
@@ -20,7 +21,7 @@ def model():
 def test_probability_is_the_share_of_draws_where_a_beats_b(model):
     hist = model.historical_spend
     a = hist * np.array([1.3, 0.85, 1.0])  # more on A, less on B
-    b = hist * np.array([0.8, 1.2, 1.0])
+    b = hist * np.array([1.1, 0.95, 1.0])  # the same budget (350): judged on outcome
     result = compare_scenarios(model, [a, b], ["A-heavy", "B-heavy"])
     total_a = model.per_draw_outcome(a).sum(axis=1)
     total_b = model.per_draw_outcome(b).sum(axis=1)
@@ -53,15 +54,31 @@ def test_ties_count_half():
         prob_greater(a, b[:3])
 
 
-def test_a_dominating_scenario_wins_every_draw_although_intervals_overlap(model):
-    """1% more spend on every channel: the totals' intervals overlap almost entirely, yet on paired
-    draws the larger plan is ahead in every single draw, which summed intervals could never show."""
+def test_more_spend_wins_on_outcome_in_every_draw_but_is_judged_on_net_return(model):
+    """1% more spend on every channel: on paired draws its outcome is ahead in every single draw (which
+    summed intervals could never show), yet more outcome for more money is not better by itself: the
+    budgets differ, so the pair is judged on net return, and here the extra spend never pays back."""
     hist = model.historical_spend
     result = compare_scenarios(model, [hist * 1.01, hist], ["more", "historical"])
     more, base = result.scenarios
     assert more.total.ci_lo < base.total.ci_hi  # overlapping intervals
-    assert result.prob_beats[0, 1] == 1.0 and result.prob_beats[1, 0] == 0.0
-    assert result.difference(0, 1).ci_lo > 0
+    more_draws, base_draws = (model.per_draw_outcome(s).sum(axis=1) for s in (hist * 1.01, hist))
+    assert prob_greater(more_draws, base_draws) == 1.0  # ahead on outcome in every draw
+    assert result.objective(0, 1) is Objective.NET_RETURN
+    net = (more_draws - more.total_spend) - (base_draws - base.total_spend)
+    assert result.prob_beats[0, 1] == pytest.approx(np.mean(net > 0)) == 0.0
+    assert result.difference(0, 1).mean == pytest.approx(net.mean())
+    assert result.pairs()[0]["judged_on"] == "net_return"
+
+
+def test_kpi_models_compare_unequal_budgets_on_cost_per_kpi(model):
+    hist = model.historical_spend
+    result = compare_scenarios(model, [hist * 0.8, hist], ["less", "historical"], has_revenue=False)
+    less, base = (model.per_draw_outcome(s).sum(axis=1) for s in (hist * 0.8, hist))
+    cost_less, cost_base = hist.sum() * 0.8 / less, hist.sum() / base
+    assert result.objective(0, 1) is Objective.COST_PER_KPI
+    assert result.prob_beats[0, 1] == pytest.approx(np.mean(cost_less < cost_base))
+    assert result.prob_beats[0, 1] > 0.5  # concave curves: the cut buys each KPI more cheaply
 
 
 def test_per_channel_and_total_summaries_match_the_planner(model):

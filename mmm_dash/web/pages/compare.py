@@ -13,6 +13,7 @@ from flask_login import current_user
 from mmm_dash.core.comparison import MAX_SCENARIOS, MIN_SCENARIOS
 from mmm_dash.core.figures.planning import comparison_chart
 from mmm_dash.core.formatting import CI, compact, interval, money, prob, ratio, with_interval
+from mmm_dash.core.metrics import Objective
 from mmm_dash.core.scenario import ScenarioError
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -111,10 +112,11 @@ def result(model: str, period: str, selection: list[str]):
             chart_card("Totals", totals_table(c, info), header_right=downloads),
             chart_card(
                 "Who beats whom",
-                probability_matrix(c),
-                note=f"Each cell: the posterior probability that the row's total incremental {info.outcome_label} "
-                f"exceeds the column's, counted over {c.n_draws} paired draws (a tie counts half), and the "
-                f"difference row − column with its {CI}.",
+                probability_matrix(c, info),
+                note=f"Each cell: the posterior probability that the row is better than the column, counted over "
+                f"{c.n_draws} paired draws (a tie counts half), and the difference row − column with its {CI}. "
+                "Plans of equal budget are judged on incremental outcome; when budgets differ, on "
+                + ("net return (revenue − spend)." if info.has_revenue else f"cost per incremental {info.kpi_name}."),
             ),
             chart_card(f"Incremental {info.outcome_label} per channel ({CI})", channel_table(c)),
             chart_card("Side by side", graph("cmp-chart", comparison_chart(c, info.outcome_label))),
@@ -145,7 +147,7 @@ def totals_table(c, info):
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0", id="cmp-totals")
 
 
-def probability_matrix(c):
+def probability_matrix(c, info):
     names = [s.name for s in c.scenarios]
     head = html.Thead(html.Tr([html.Th("P(row beats column)")] + [html.Th(n) for n in names]))
     rows = []
@@ -155,18 +157,32 @@ def probability_matrix(c):
             if i == j:
                 cells.append(html.Td("–", className="text-secondary"))
                 continue
-            d = c.difference(i, j)
+            d, objective = c.difference(i, j), c.objective(i, j)
+            fmt = money if objective is not Objective.OUTCOME or info.has_revenue else compact
             cells.append(
                 html.Td(
                     [
                         html.Div(f"P {prob(float(c.prob_beats[i, j]))}", className="fw-semibold"),
-                        html.Div(f"{compact(d.mean)} ({interval(d.ci_lo, d.ci_hi, compact)})", className="small"),
+                        html.Div(f"{objective_name(objective, info)} {signed(d.mean, fmt)}", className="small"),
+                        html.Div(f"({interval(d.ci_lo, d.ci_hi, fmt)})", className="small text-secondary"),
                     ],
                     id=f"cmp-p-{i}-{j}",
                 )
             )
         rows.append(html.Tr(cells))
     return dbc.Table([head, html.Tbody(rows)], size="sm", bordered=True, className="mb-0", id="cmp-matrix")
+
+
+def objective_name(objective, info) -> str:
+    return {
+        Objective.OUTCOME: "outcome",
+        Objective.NET_RETURN: "net return",
+        Objective.COST_PER_KPI: f"cost per {info.kpi_name}",
+    }[objective]
+
+
+def signed(x: float, fmt) -> str:
+    return ("+" if x >= 0 else "−") + fmt(abs(x))
 
 
 def channel_table(c):

@@ -19,7 +19,7 @@ from mmm_dash.core.budget_search import (
     budget_ladder,
     goal_seek,
 )
-from mmm_dash.core.comparison import Summary, prob_greater
+from mmm_dash.core.comparison import Summary
 from mmm_dash.core.figures.curves import allocation_comparison, response_curve, small_multiples
 from mmm_dash.core.figures.planning import ladder_chart
 from mmm_dash.core.formatting import (
@@ -33,6 +33,7 @@ from mmm_dash.core.formatting import (
     prob,
     ratio,
 )
+from mmm_dash.core.metrics import PlanJudgement, judge_plans, judgement_sentence
 from mmm_dash.core.planner import (
     DEFAULT_LOWER_PCT,
     DEFAULT_UPPER_PCT,
@@ -582,12 +583,13 @@ def initial_summary(view: View, planned: list[float] | None = None):
     return results_summary(view.info, scenario, historical, model)
 
 
-def scenario_gain(model, scenario, historical) -> tuple[Summary, float]:
-    """The scenario's total incremental outcome minus the historical allocation's, on paired draws,
-    with P(scenario beats historical)."""
+def scenario_gain(model, scenario, historical, has_revenue: bool = True) -> tuple[Summary, PlanJudgement]:
+    """The scenario's total incremental outcome minus the historical allocation's on paired draws, and
+    the scenario judged against it on what the analyst optimizes (`core.metrics.judge_plans`)."""
     after = model.per_draw_outcome(scenario.spend).sum(axis=1)
     before = model.per_draw_outcome(historical.spend).sum(axis=1)
-    return Summary.of(after - before), prob_greater(after, before)
+    judged = judge_plans(has_revenue, scenario.total_spend, after, historical.total_spend, before)
+    return Summary.of(after - before), judged
 
 
 def results_summary(info, scenario, historical, model=None):
@@ -598,10 +600,10 @@ def results_summary(info, scenario, historical, model=None):
     if model is None or same:
         vs = "the historical allocation" if same else "vs historical"
     else:
-        gain, p_better = scenario_gain(model, scenario, historical)
+        gain, judged = scenario_gain(model, scenario, historical, info.has_revenue)
         vs = (
             f"{'+' if gain.mean >= 0 else '−'}{amount(abs(gain.mean))} vs historical ({CI} "
-            f"{interval(gain.ci_lo, gain.ci_hi, amount)}), P(better) {prob(p_better)}"
+            f"{interval(gain.ci_lo, gain.ci_hi, amount)}); {judgement_sentence(judged, info.kpi_name)}"
         )
     if info.has_revenue:
         efficiency = metric_card(
@@ -611,15 +613,14 @@ def results_summary(info, scenario, historical, model=None):
             f"historical {ratio(historical.total_roi_mean)}",
             "sc-card-roi",
         )
-    else:
-        cost = scenario.total_spend / scenario.total_mean if scenario.total_mean else float("nan")
-        before = historical.total_spend / historical.total_mean if historical.total_mean else float("nan")
-        scale = kpi_cost_scale(cost)
+    else:  # Meridian's cost per KPI (the mean of per-draw costs), as on every other page
+        cost, before = scenario.total_cost_per_kpi, historical.total_cost_per_kpi
+        scale = kpi_cost_scale(before.mean)  # one scale for the view: the historical blended cost's
         per = "per 1,000 " if scale > 1 else "per "
         efficiency = metric_card(
             f"Cost {per}incremental {info.kpi_name}",
-            money(cost * scale),
-            f"historical {money(before * scale)}",
+            money(cost.mean * scale),
+            f"{CI} {interval(cost.ci_lo * scale, cost.ci_hi * scale, money)} · historical {money(before.mean * scale)}",
             "sc-card-roi",
         )
     return dbc.Row(
@@ -664,9 +665,8 @@ def results_table(model, scenario, historical, info=None):
             finite = m[np.isfinite(m)]
             margin = f"{ratio(finite.mean())} ({interval(*np.quantile(finite, [0.05, 0.95]))})" if finite.size else "–"
         else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                cost = scenario.spend[i] / scenario.outcome_mean[i] if scenario.outcome_mean[i] else float("nan")
-            efficiency = cost_per_kpi(cost, info.kpi_name if info is not None else "KPI")
+            scale = kpi_cost_scale(historical.total_cost_per_kpi.mean)
+            efficiency = cost_per_kpi(scenario.cost_per_kpi[i], info.kpi_name if info is not None else "KPI", scale)
             margin = None
         cells = [
             html.Td(ch),

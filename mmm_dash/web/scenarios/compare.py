@@ -16,7 +16,11 @@ from mmm_dash.web.scenarios.models import SavedScenario
 
 HISTORICAL = "historical"  # the model's historical allocation, comparable like any saved scenario
 HISTORICAL_LABEL = "Historical allocation"
-TIE_RULE = "P(A beats B) is the share of posterior draws where A's total exceeds B's; a tie counts half."
+TIE_RULE = (
+    "P(A beats B) is the share of posterior draws where A is better than B: more incremental outcome at equal "
+    "budgets; when budgets differ, more net return (revenue − spend) or, without revenue, a lower cost per "
+    "incremental KPI (each pair's judged_on); a tie counts half."
+)
 
 
 def parse_selection(value: object) -> list[str]:
@@ -91,7 +95,7 @@ def compare(user_id: int, model_name: object, period: object, selection: list[st
         scenarios.append(scenario)
         spends.append(spend)
         names.append(name)
-    comparison = compare_scenarios(model, spends, names)
+    comparison = compare_scenarios(model, spends, names, bundle.info.has_revenue)
     return Compared(bundle, model, list(selection), scenarios, comparison, notes)
 
 
