@@ -375,6 +375,14 @@ class PeriodAnalysis:
         """(S, C) Meridian's per-draw marginal ROI."""
         return self.draws.mroi
 
+    @functools.cached_property
+    def cost_scale(self) -> int:
+        """The one scale (1 or 1,000 KPI) every cost per KPI of this view is stated in: the blended
+        cost's (`formatting.kpi_cost_scale`), so a channel never reads per KPI beside a total per 1,000."""
+        from mmm_dash.core.formatting import kpi_cost_scale
+
+        return kpi_cost_scale(float(self.channels.loc[TOTAL_CHANNEL, "cpik_mean"]))
+
     def channel_table(self) -> pd.DataFrame:
         """Per-channel metrics without the paid total row."""
         return self.channels.drop(index=TOTAL_CHANNEL, errors="ignore")

@@ -120,9 +120,9 @@ def cost_per_kpi(x: float | None, kpi: str = "KPI", scale: int | None = None) ->
     return f"{money(x * scale)} {per}"
 
 
-def cost_interval(mean: float, lo: float, hi: float, kpi: str = "KPI") -> str:
-    """'$4.21 per visit (90% CI $3.10–$5.40)': one scale for the mean and both ends."""
-    scale = kpi_cost_scale(mean)
+def cost_interval(mean: float, lo: float, hi: float, kpi: str = "KPI", scale: int | None = None) -> str:
+    """'$4.21 per visit (90% CI $3.10–$5.40)': one scale for the mean and both ends (the view's, when given)."""
+    scale = kpi_cost_scale(mean) if scale is None else scale
     per = "per 1,000 " + kpi if scale == 1000 else "per " + kpi
     return f"{money(mean * scale)} {per} ({CI} {money(lo * scale)}–{money(hi * scale)})"
 

@@ -92,8 +92,8 @@ def _roi_sentence(info: ModelInfo, row, p_above: float) -> str:
     )
 
 
-def _cpik_sentence(info: ModelInfo, row) -> str:
-    return "cost " + cost_interval(row.cpik_mean, row.cpik_ci_lo, row.cpik_ci_hi, f"incremental {info.kpi_name}")
+def _cpik_sentence(info: ModelInfo, row, scale: int) -> str:
+    return "cost " + cost_interval(row.cpik_mean, row.cpik_ci_lo, row.cpik_ci_hi, f"incremental {info.kpi_name}", scale)
 
 
 def relative_width(row, has_revenue: bool) -> float:
@@ -240,7 +240,7 @@ def _verdict(
     i = plan.channels.index(channel) if plan is not None else None
     move = 0.0 if plan is None or plan.historical[i] <= 0 else float(plan.planned[i] / plan.historical[i] - 1)
     numbers["planned_move"] = move
-    headline = _roi_sentence(info, row, p_roi) if has_revenue else _cpik_sentence(info, row)
+    headline = _roi_sentence(info, row, p_roi) if has_revenue else _cpik_sentence(info, row, analysis.cost_scale)
     planned = None
     failed = [c for c in flags if c.status is CheckStatus.FAIL]
     probability: float | None = None
@@ -381,11 +381,11 @@ def portfolio_insight(info: ModelInfo, analysis: PeriodAnalysis) -> Insight:
         )
     else:
         best, worst = table["cpik_mean"].idxmin(), table["cpik_mean"].idxmax()
-        per = f"incremental {info.kpi_name}"
+        per, scale = f"incremental {info.kpi_name}", analysis.cost_scale
         efficiency = (
-            f"{cost_interval(total.cpik_mean, total.cpik_ci_lo, total.cpik_ci_hi, per)}. Cheapest: {best} "
-            f"({cost_per_kpi(table.loc[best, 'cpik_mean'], per)}); most expensive: {worst} "
-            f"({cost_per_kpi(table.loc[worst, 'cpik_mean'], per)})."
+            f"{cost_interval(total.cpik_mean, total.cpik_ci_lo, total.cpik_ci_hi, per, scale)}. Cheapest: {best} "
+            f"({cost_per_kpi(table.loc[best, 'cpik_mean'], per, scale)}); most expensive: {worst} "
+            f"({cost_per_kpi(table.loc[worst, 'cpik_mean'], per, scale)})."
         )
     return Insight(
         "portfolio",

@@ -7,6 +7,8 @@ import pandas as pd
 from mmm_dash.core.bundle import STATS, PeriodAnalysis
 
 METRIC_ORDER = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")
+MARGINAL_COST = "mcpik"  # a KPI model's marginal cost per KPI (1 / mROI per draw), only in such models' tables
+COST_METRICS = ("cpik", MARGINAL_COST)
 PLAIN_COLUMNS = ("spend", "pct_of_spend", "impressions")
 
 
@@ -18,8 +20,20 @@ def metric_columns() -> list[str]:
 def channel_metrics(analysis: PeriodAnalysis, include_total: bool = False) -> pd.DataFrame:
     """One row per paid channel (and optionally the paid total), stable column order."""
     table = analysis.channels if include_total else analysis.channel_table()
-    out = table.reindex(columns=metric_columns()).reset_index().rename(columns={"index": "channel"})
+    columns = metric_columns() + [f"{MARGINAL_COST}_{s}" for s in STATS if f"{MARGINAL_COST}_{s}" in table]
+    out = table.reindex(columns=columns).reset_index().rename(columns={"index": "channel"})
     if "channel" not in out:
         out.insert(0, "channel", table.index)
     out["channel"] = out["channel"].astype(str)
+    return out
+
+
+def in_cost_scale(table: pd.DataFrame, scale: int) -> pd.DataFrame:
+    """The table with every cost per KPI column (and its marginal) multiplied by the view's cost scale
+    (`PeriodAnalysis.cost_scale`), for a grid or chart that states costs per 1,000 KPI."""
+    if scale == 1:
+        return table
+    out = table.copy()
+    cols = [c for c in out.columns if c.split("_")[0] in COST_METRICS]
+    out[cols] = out[cols] * scale
     return out

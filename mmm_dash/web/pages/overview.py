@@ -7,7 +7,7 @@ from dash import html
 
 from mmm_dash.core import formatting
 from mmm_dash.core.figures.charts import expected_vs_actual
-from mmm_dash.core.formatting import CI, LEVEL, interval, kpi_cost_scale, money, outcome, pct, ratio
+from mmm_dash.core.formatting import CI, LEVEL, interval, money, outcome, pct, ratio
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -46,7 +46,7 @@ def body(view: View) -> list:
             "Blended ROI", ratio(total.roi_mean), f"{CI} " + interval(total.roi_ci_lo, total.roi_ci_hi), "card-roi"
         )
     else:  # a KPI without revenue: what a unit of it costs, never a ratio in KPI per unit of money
-        scale = kpi_cost_scale(total.cpik_mean)
+        scale = a.cost_scale
         per = f"per 1,000 incremental {info.kpi_name}" if scale > 1 else f"per incremental {info.kpi_name}"
         efficiency = metric_card(
             f"Cost {per}",

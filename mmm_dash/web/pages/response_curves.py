@@ -55,7 +55,7 @@ def efficiency(view: View, channel: str):
         items.append(
             (
                 f"Cost per incremental {info.kpi_name}",
-                cost_interval(row.cpik_mean, row.cpik_ci_lo, row.cpik_ci_hi, info.kpi_name),
+                cost_interval(row.cpik_mean, row.cpik_ci_lo, row.cpik_ci_hi, info.kpi_name, a.cost_scale),
             )
         )
     return dbc.Row(

@@ -8,7 +8,7 @@ from mmm_dash.core import formatting
 from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
 from mmm_dash.core.over_time import efficiency_metric
-from mmm_dash.core.tables import channel_metrics
+from mmm_dash.core.tables import channel_metrics, in_cost_scale
 from mmm_dash.web.dashboard import over_time
 from mmm_dash.web.dashboard.components import chart_card, download_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
@@ -17,9 +17,16 @@ from mmm_dash.web.memo import cached
 dash.register_page(__name__, path="/roi", name="ROI", title="ROI · mmm-dash", order=2)
 
 
-def column_defs(info):
+def cost_label(info, scale: int, marginal: bool = False) -> str:
+    """'Cost per 1,000 visits (€)': the view's one cost scale in every cost header and axis."""
+    per = f"1,000 {info.kpi_name}" if scale > 1 else info.kpi_name
+    return formatting.with_currency(f"{'Marginal cost' if marginal else 'Cost'} per {per}")
+
+
+def column_defs(info, scale: int = 1):
     """The grid's columns: the metrics that mean something for this model (headers wrap whole: the grid's default).
-    ROI and mROI for revenue models; cost per KPI (and its marginal) for a KPI without revenue."""
+    ROI and mROI for revenue models; cost per KPI (and its marginal) for a KPI without revenue, all in the
+    view's cost scale."""
     cols = [
         {
             "field": "channel",
@@ -43,13 +50,13 @@ def column_defs(info):
             number_col("mroi_mean", "mROI", ".2f"),
         ]
         if info.kpi_type != "revenue":
-            cols.append(number_col("cpik_mean", formatting.with_currency(f"Cost per {info.kpi_name}"), ",.3~f"))
+            cols.append(number_col("cpik_mean", cost_label(info, scale), ",.3~f"))
     else:
         cols += [
-            number_col("cpik_mean", formatting.with_currency(f"Cost per {info.kpi_name}"), ",.4~f"),
+            number_col("cpik_mean", cost_label(info, scale), ",.4~f"),
             number_col("cpik_ci_lo", f"{LEVEL} CI low", ",.4~f"),
             number_col("cpik_ci_hi", f"{LEVEL} CI high", ",.4~f"),
-            number_col("mcpik_mean", formatting.with_currency(f"Marginal cost per {info.kpi_name}"), ",.4~f"),
+            number_col("mcpik_mean", cost_label(info, scale, marginal=True), ",.4~f"),
         ]
     cols.append(number_col("effectiveness_mean", "Effectiveness (per impression)", ".3~g"))
     return cols
@@ -71,18 +78,17 @@ def efficiency_charts(view: View, table) -> list:
                 note="What the next unit of spend returns at current levels; below 1 it returns less than it costs.",
             ),
         ]
-    kpi = info.kpi_name
+    kpi, scale = info.kpi_name, view.analysis.cost_scale
+    table = in_cost_scale(table, scale)
     return [
         chart_card(
             f"Cost per incremental {kpi}",
-            graph("roi-chart", charts.metric_bars(table, "cpik", formatting.with_currency(f"Cost per {kpi}"))),
+            graph("roi-chart", charts.metric_bars(table, "cpik", cost_label(info, scale))),
             note=f"Spend per incremental {kpi}, with its {LEVEL} interval; lower is better.",
         ),
         chart_card(
             f"Marginal cost per {kpi}",
-            graph(
-                "mroi-chart", charts.metric_bars(table, "mcpik", formatting.with_currency(f"Marginal cost per {kpi}"))
-            ),
+            graph("mroi-chart", charts.metric_bars(table, "mcpik", cost_label(info, scale, marginal=True))),
             note=f"What the next incremental {kpi} costs at current spend (1 / mROI); lower is better.",
         ),
     ]
@@ -122,7 +128,7 @@ def body(view: View) -> list:
         else None,
         chart_card(
             "Every metric per channel",
-            grid("roi-grid", channel_metrics(a), column_defs(info)),
+            grid("roi-grid", in_cost_scale(channel_metrics(a), a.cost_scale), column_defs(info, a.cost_scale)),
             note=f"Sort and filter any column; posterior means unless marked as {LEVEL} interval ends. Every "
             "metric, with medians, is in the Metrics downloads.",
         ),
