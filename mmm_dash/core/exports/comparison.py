@@ -43,6 +43,7 @@ def comparison_document(c: ViewComparison) -> dict:
             "metrics": list(c.metrics),
             "not_compared": c.not_compared,
             "rows": comparison_rows(c),
+            "caveats": list(c.caveats),
             "findings": list(c.findings),
         }
     )
