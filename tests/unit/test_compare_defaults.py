@@ -196,3 +196,17 @@ def test_a_bundle_from_before_the_spec_was_kept_loads_and_says_not_recorded():
     changes = {c.what: c for c in model_changes(old, current)}
     assert changes["Knots"].a == "not recorded" and changes["Prior roi_m"].a == "not recorded"
     assert dataclasses.replace(old, version="v1").priors == ()
+
+
+def test_the_charts_name_the_currency_of_amounts(euros):
+    from mmm_dash.core.figures.compare import change_bars, dumbbell
+
+    a, b = make_bundle(seed=1), make_bundle(seed=2, sha256="1" * 64)
+    c = compare_views(side(a), side(b))
+    assert dumbbell(c, "incremental_outcome").to_dict()["layout"]["xaxis"]["title"]["text"] == (
+        "Incremental outcome (€)"
+    )
+    bars = change_bars(c, "incremental_outcome").to_dict()
+    assert bars["layout"]["xaxis"]["title"]["text"] == "Change in Incremental outcome (€), B − A"
+    assert "€" in bars["data"][0]["hovertemplate"]
+    assert "€" not in dumbbell(c, "roi").to_dict()["data"][0]["hovertemplate"]

@@ -333,29 +333,35 @@ def comparison_grid(c: ViewComparison):
 
 
 def changes_table(c: ViewComparison):
-    """A's and B's model side by side, what changed first; one line when both read one file."""
+    """What changed between A's and B's model, side by side, and one line naming what did not; one
+    sentence when both read one file."""
     if c.a.info.sha256 == c.b.info.sha256:
         return html.Div(
             "A and B read the same model file: the model itself did not change.", id="compare-model-changes"
         )
     rows = model_changes(c.a.info, c.b.info)
-    ordered = [r for r in rows if r.changed] + [r for r in rows if not r.changed]
-    return dbc.Table(
+    changed = [r for r in rows if r.changed]
+    same = [r.what for r in rows if not r.changed and not r.what.startswith("Prior ")]
+    same_priors = sum(1 for r in rows if not r.changed and r.what.startswith("Prior "))
+    if same_priors:
+        same.append(f"{same_priors} prior{'s' if same_priors > 1 else ''}")
+    table = dbc.Table(
         [
             html.Thead(html.Tr([html.Th(""), html.Th("A · baseline"), html.Th("B · this view")])),
             html.Tbody(
                 [
-                    html.Tr(
-                        [html.Th(r.what, className="fw-normal text-secondary"), html.Td(r.a), html.Td(r.b)],
-                        className="fw-semibold" if r.changed else "text-secondary",
-                    )
-                    for r in ordered
+                    html.Tr([html.Th(r.what, className="fw-normal text-secondary"), html.Td(r.a), html.Td(r.b)])
+                    for r in changed
                 ]
             ),
         ],
         size="sm",
+        className="mb-2",
+    )
+    unchanged = html.Div(f"Unchanged: {', '.join(same)}.", className="small text-secondary") if same else None
+    return html.Div(
+        [table if changed else html.Div("Nothing recorded differs.", className="mb-2"), unchanged],
         id="compare-model-changes",
-        className="mb-0",
     )
 
 
