@@ -129,3 +129,32 @@ def test_switching_this_views_model_drops_the_old_models_baseline(app):
         "search"
     ]
     assert "base_version=2025-03" in kept and "period=2023" in kept  # within one model the baseline stays
+
+
+def _baseline_body(app, values: dict, changed: str) -> dict:
+    body = callback_body(app, "baseline_to_url", values, [changed])
+    body["outputs"] = body["outputs"][0]
+    return body
+
+
+def test_choosing_the_baseline_by_hand_keeps_b_on_the_weeks_it_showed(app):
+    client = app.server.test_client()
+    login(client, "analyst@example.com", "correct-horse")
+    rendered = {
+        "base-model": "solo",
+        "base-version": None,
+        "base-period": "2024-01-01..2024-12-23",
+        "base-geo": "__all__",
+        "view-period": "last52",
+        "view-window": "2024-12-30..2025-12-22",
+    }
+    values = {**rendered, "base-period": "2023", "url": "?model=solo", "base-rendered": rendered}
+    search = post_callback(client, _baseline_body(app, values, "base-period.value")).json["response"]["url"]["search"]
+    assert search == "?model=solo&period=last52&base_model=solo&base_period=2023"
+    # another model, picked by hand: the same weeks as B where it has them, and B's geo
+    values = {**rendered, "base-model": "acme", "url": "?model=solo&geo=North", "base-rendered": rendered}
+    search = post_callback(client, _baseline_body(app, values, "base-model.value")).json["response"]["url"]["search"]
+    assert (
+        search
+        == "?model=solo&period=last52&geo=North&base_model=acme&base_period=2024-12-30..2025-12-22&base_geo=North"
+    )
