@@ -148,7 +148,7 @@ def test_choosing_the_baseline_by_hand_keeps_b_on_the_weeks_it_showed(app):
         "view-period": "last52",
         "view-window": "2024-12-30..2025-12-22",
     }
-    values = {**rendered, "base-period": "2023", "url": "?model=solo", "base-rendered": rendered}
+    values = {**rendered, "base-period": "2023", "url": "?model=solo&period=all", "base-rendered": rendered}
     search = post_callback(client, _baseline_body(app, values, "base-period.value")).json["response"]["url"]["search"]
     assert search == "?model=solo&period=last52&base_model=solo&base_period=2023"
     # another model, picked by hand: the same weeks as B where it has them, and B's geo

@@ -176,8 +176,8 @@ def baseline_to_url(model, version, period, geo, search, rendered):
     values = {"base-model": model, "base-version": version, "base-period": period, "base-geo": geo}
     if isinstance(rendered, dict) and values.get(trigger) == rendered.get(trigger):
         raise dash.exceptions.PreventUpdate  # a dropdown reporting the value it was rendered with
-    if isinstance(rendered, dict) and not query.get("period"):
-        query["period"] = rendered.get("view-period")  # B stays on the weeks it showed
+    if isinstance(rendered, dict) and rendered.get("view-period"):
+        query["period"] = rendered["view-period"]  # B stays on the weeks it showed (the default may narrow them)
     if trigger == "base-model" and model != query.get("base_model"):
         # Another model: the same weeks as B where it has them, and B's geo (notices say where not).
         query = {k: v for k, v in query.items() if k not in BASE_KEYS}
