@@ -404,6 +404,8 @@ def model_changes(a: ModelInfo, b: ModelInfo) -> tuple[ModelChange, ...]:
     prior types...) and each prior, as recorded in their bundles. Settings a bundle does not record
     (built before they were kept) read "not recorded"."""
     rows = [
+        ModelChange("Model", a.name, b.name),
+        ModelChange("Version", a.version or "–", b.version or "–"),
         ModelChange("Model file", a.file_name, b.file_name),
         ModelChange("Fitted", a.fit_date[:10] or "–", b.fit_date[:10] or "–"),
         ModelChange(

@@ -119,7 +119,10 @@ def test_the_caveats_reach_the_comparison_and_its_download():
     b = make_bundle(seed=2, name="other", sha256="1" * 64)
     c = compare_views(side(a), side(b))
     assert c.caveats and c.caveats[0].startswith("Across models")
-    assert comparison_document(c)["caveats"] == list(c.caveats)
+    doc = comparison_document(c)
+    assert doc["caveats"] == list(c.caveats)
+    changed = {m["what"] for m in doc["model_changes"] if m["changed"]}
+    assert changed == {"Model"}  # same data, channels and draws: only the model's name differs
 
 
 # -- formatting -------------------------------------------------------------------------------------
