@@ -158,3 +158,16 @@ def test_choosing_the_baseline_by_hand_keeps_b_on_the_weeks_it_showed(app):
         search
         == "?model=solo&period=last52&geo=North&base_model=acme&base_period=2024-12-30..2025-12-22&base_geo=North"
     )
+
+
+def test_the_download_without_a_baseline_is_the_pages_like_for_like_default(app):
+    client = app.server.test_client()
+    login(client, "analyst@example.com", "correct-horse")
+    doc = client.get("/compare/download.json?model=acme&geo=North").get_json()
+    assert (doc["a"]["version"], doc["b"]["version"]) == ("2025-03", "2025-06")
+    assert doc["a"]["period"]["start"] == doc["b"]["period"]["start"] == "2023-03-06"
+    assert doc["a"]["period"]["end"] == doc["b"]["period"]["end"] == "2025-03-24"
+    assert doc["a"]["geo"] == doc["b"]["geo"] == "North" and doc["caveats"] == []
+    solo = client.get("/compare/download.json?model=solo&period=2025").get_json()
+    assert (solo["a"]["period"]["start"], solo["b"]["period"]["start"]) == ("2024-01-08", "2025-01-06")
+    assert solo["draws"] == "paired" and solo["caveats"] == []
