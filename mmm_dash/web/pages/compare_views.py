@@ -356,6 +356,7 @@ def changes_table(c: ViewComparison):
             ),
         ],
         size="sm",
+        responsive=True,  # long prior descriptions scroll inside the card, never the page
         className="mb-2",
     )
     unchanged = html.Div(f"Unchanged: {', '.join(same)}.", className="small text-secondary") if same else None
