@@ -488,9 +488,10 @@ def what_changed(c: ViewComparison) -> list[str]:
         elif row.presence == "only_b":
             out.append(f"{row.channel} is new in B ({c.b.label}); A has no such channel.")
     confident, unsure, small = [], [], []
+    unequal = c.a.analysis.period.n_times != c.b.analysis.period.n_times
     for metric in ("roi", "cpik", "contribution_share", "incremental_outcome"):
-        if metric not in c.metrics:
-            continue
+        if metric not in c.metrics or (metric == "incremental_outcome" and unequal):
+            continue  # a total over more weeks is larger by length alone: no finding on it (see the caveats)
         for row in c.channels:
             change = row.metrics.get(metric)
             if change is None or change.prob_up is None or change.change is None:

@@ -98,6 +98,11 @@ def test_unequal_window_lengths_are_flagged():
     b = side(bundle, f"{times[60]}..{times[112]}")  # 53 weeks
     (flag,) = caveats(a, b)
     assert flag.startswith("Unequal windows: A covers 51 weeks") and "B 53 weeks" in flag
+    # weeks 0-9 spend far more than weeks 15-24: equal windows state the fall of incremental outcome,
+    # unequal ones (11 weeks against 10) do not, since their totals differ by length as well
+    ten = side(bundle, f"{times[0]}..{times[9]}")
+    assert any("incremental" in f for f in compare_views(ten, side(bundle, f"{times[15]}..{times[24]}")).findings)
+    assert not any("incremental" in f for f in compare_views(ten, side(bundle, f"{times[15]}..{times[25]}")).findings)
 
 
 def test_another_model_is_labelled_and_so_are_other_geos():
