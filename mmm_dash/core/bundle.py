@@ -74,6 +74,9 @@ class ModelInfo:
     fit_date: str = ""  # when the posterior was sampled (ArviZ's created_at), ISO 8601 UTC, or ""
     geos: tuple[str, ...] = ()  # geo names of a geo model; () for a national one
     draws_kept: int = 0  # posterior draws the bundle keeps (all of them unless thinned to fit its budget)
+    # Meridian's ModelSpec as plain text, for "what changed in the model" (() in bundles built before it was kept):
+    model_spec: tuple[tuple[str, str], ...] = ()  # (setting, value): knots, adstock, max lag, prior types, ...
+    priors: tuple[tuple[str, str], ...] = ()  # (parameter, distribution): "roi_m", "LogNormal(loc=0.2, scale=0.9)"
 
     @property
     def paid_channels(self) -> tuple[str, ...]:

@@ -11,22 +11,31 @@ own credible interval and the posterior probability that it went up, both from t
 Channels are matched by name; a channel in only one view is listed, not dropped. Metrics are only
 compared where their units agree: ROI, mROI and incremental outcome need the same outcome (both
 revenue, or the same KPI), cost per KPI the same KPI; spend and contribution share always compare.
+
+Like for like: the default baseline (`default_baseline`) is the previous version over the weeks both
+versions cover, or else the same weeks a year earlier; every comparison lists what keeps it from being
+like for like (`caveats`: another model, windows of unequal length, other geos) and what changed in
+the model itself (`model_changes`: data range, knots, draws, priors, ...).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 
 from mmm_dash.core.bundle import TOTAL_CHANNEL, ModelInfo, PeriodAnalysis
-from mmm_dash.core.formatting import CI, compact, money, pct, prob, ratio
+from mmm_dash.core.formatting import CI, compact, cost_per_kpi, kpi_cost_scale, money, pct, prob, ratio
 from mmm_dash.core.health import HealthReview
 from mmm_dash.core.windows import summarise
 
 CONFIDENT = 0.9  # a change is stated as "rose"/"fell" when P(up) is at least this (or at most 1 - this)
 MATERIAL = 0.05  # ... and when it is at least 5% of A's value (0.5 points for a contribution share)
 MAX_PAIRS = 40_000  # independent sides: the interval of B - A from at most this many (a, b) pairs
+YEAR_DAYS = 364  # "a year earlier": 52 weeks back, so weeks keep their weekday
+YEAR_WEEKS = 52  # the longest window the year-earlier default compares (longer ones would overlap their baseline)
 METRIC_LABELS = {
     "spend": "Spend",
     "incremental_outcome": "Incremental outcome",
@@ -99,6 +108,7 @@ class ViewComparison:
     total: ChannelComparison
     fit: tuple[tuple[str, float | None, float | None], ...]  # (label, A, B)
     findings: tuple[str, ...]
+    caveats: tuple[str, ...] = ()  # why A and B are not like for like (another model, unequal windows, geos)
 
     def channel(self, name: str) -> ChannelComparison:
         return next(c for c in (*self.channels, self.total) if c.channel == name)
@@ -238,26 +248,226 @@ def compare_views(a: ViewSide, b: ViewSide) -> ViewComparison:
         ("MAPE", fa.get("mape"), fb.get("mape")),
         ("wMAPE", fa.get("wmape"), fb.get("wmape")),
     )
-    comparison = ViewComparison(a, b, paired, note, metrics, skipped, tuple(rows), total, fit, ())
+    comparison = ViewComparison(a, b, paired, note, metrics, skipped, tuple(rows), total, fit, (), caveats(a, b))
     return dataclasses.replace(comparison, findings=tuple(what_changed(comparison)))
 
 
+# -- like for like --------------------------------------------------------------------------------
+def _weeks(n: int) -> str:
+    return f"{n} week" + ("" if n == 1 else "s")
+
+
+def caveats(a: ViewSide, b: ViewSide) -> tuple[str, ...]:
+    """What keeps A and B from being like for like, one sentence each (empty when they are)."""
+    out = []
+    pa, pb = a.analysis.period, b.analysis.period
+    if a.info.name != b.info.name:
+        out.append(
+            f"Across models: A reads model {a.info.name} and B model {b.info.name}, as picked in the baseline's "
+            "Model list. Their data, channels and priors differ, so a change here is a difference between two "
+            "models, not a change over time."
+        )
+    if pa.n_times != pb.n_times:
+        out.append(
+            f"Unequal windows: A covers {_weeks(pa.n_times)} ({pa.start} – {pa.end}) and B {_weeks(pb.n_times)} "
+            f"({pb.start} – {pb.end}), so spend and incremental outcome differ by length alone; ROI, mROI and "
+            "shares still compare."
+        )
+    ga, gb = a.analysis.geo, b.analysis.geo
+    if ga != gb:
+        out.append(f"Different geos: A reads {ga or 'all geos'} and B {gb or 'all geos'}.")
+    elif ga is None and set(a.info.geos) != set(b.info.geos):
+        added = sorted(set(b.info.geos) - set(a.info.geos))
+        removed = sorted(set(a.info.geos) - set(b.info.geos))
+        parts = [f"B adds {', '.join(added)}"] if added else []
+        parts += [f"B drops {', '.join(removed)}"] if removed else []
+        out.append(
+            f"Different geo sets: A's all geos are {a.info.geography_label} and B's {b.info.geography_label}"
+            + (f" ({'; '.join(parts)})" if parts else "")
+            + ", so totals cover different markets."
+        )
+    same_file = a.info.sha256 == b.info.sha256
+    if not same_file and (pa.start, pa.end) != (pb.start, pb.end):
+        out.append(
+            f"Different weeks: A reads {pa.start} – {pa.end} and B {pb.start} – {pb.end}, so a change mixes the "
+            "change of model with the change of weeks."
+        )
+    if same_file and (pa.start, pa.end) == (pb.start, pb.end) and ga == gb:
+        out.append("A and B read the same model file, weeks and geos: nothing can differ. Pick another baseline.")
+    return tuple(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class DefaultBaseline:
+    """The like-for-like baseline of a view whose URL names none: which version and weeks A reads, which
+    weeks B reads (both as (first week, last week)), and one sentence saying so. `base` is None when
+    nothing is like for like."""
+
+    view: tuple[str, str] | None
+    base: tuple[str, str] | None
+    base_version: str  # "" : the view's own version
+    note: str
+
+
+def _shift(day: str, days: int) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
+
+
+def _within(times: Sequence[str], lo: str, hi: str) -> list[str]:
+    return [t for t in times if lo <= t <= hi]
+
+
+def previous_version_baseline(
+    times: Sequence[str], window: tuple[str, str] | None, previous: str, previous_times: Sequence[str]
+) -> DefaultBaseline | None:
+    """The previous version over the weeks both versions cover (within `window`, B's weeks, or the whole
+    range when None); None when they share no week."""
+    start, end = window or (times[0], times[-1])
+    lo, hi = max(start, previous_times[0]), min(end, previous_times[-1])
+    b, a = _within(times, lo, hi), _within(previous_times, lo, hi)
+    if not a or not b:
+        return None
+    note = f"A is the previous version, {previous}, over the {_weeks(len(b))} both versions cover ({b[0]} – {b[-1]})"
+    if (b[0], b[-1]) != (start, end):
+        runs = f"{previous_times[0]} – {previous_times[-1]}"
+        note += f"; B is narrowed to those weeks (version {previous}'s data runs {runs})"
+    return DefaultBaseline((b[0], b[-1]), (a[0], a[-1]), previous, note + ".")
+
+
+def year_earlier_baseline(times: Sequence[str], window: tuple[str, str] | None) -> DefaultBaseline:
+    """The same weeks a year earlier of the same model: B is `window` (the last 52 weeks when None), less
+    any week without a twin 52 weeks earlier in the data and at most its last 52 weeks."""
+    start, end = window or (times[max(0, len(times) - YEAR_WEEKS)], times[-1])
+    first_twin = _shift(times[0], -YEAR_DAYS)
+    b = [t for t in _within(times, start, end) if t >= first_twin][-YEAR_WEEKS:]
+    if not b:
+        return DefaultBaseline(
+            None,
+            None,
+            "",
+            f"Nothing here is like for like: this model's data starts {times[0]}, so none of B's weeks "
+            f"({start} – {end}) has the same week a year earlier in it, and it has no earlier version. "
+            "Pick a baseline below.",
+        )
+    a_lo, a_hi = _shift(b[0], YEAR_DAYS), _shift(b[-1], YEAR_DAYS)
+    a = _within(times, a_lo, a_hi)
+    note = f"A is the same {_weeks(len(b))} a year earlier ({a[0]} – {a[-1]}) of the same model and version"
+    if (b[0], b[-1]) != (start, end):
+        note += f"; B is narrowed to {b[0]} – {b[-1]}, the weeks that have a year-earlier twin in the data"
+    return DefaultBaseline((b[0], b[-1]), (a[0], a[-1]), "", note + ".")
+
+
+def default_baseline(
+    times: Sequence[str],
+    window: tuple[str, str] | None,
+    previous: str | None = None,
+    previous_times: Sequence[str] | None = None,
+) -> DefaultBaseline:
+    """What a demanding analyst compares with by default: the previous version over the overlapping
+    weeks; else (one version, or versions sharing no week) the same weeks a year earlier."""
+    if previous and previous_times:
+        choice = previous_version_baseline(times, window, previous, previous_times)
+        if choice is not None:
+            return choice
+        fallback = year_earlier_baseline(times, window)
+        gap = f"The previous version, {previous}, shares no week with B ({previous_times[0]} – {previous_times[-1]})"
+        return dataclasses.replace(fallback, note=f"{gap}. {fallback.note}")
+    return year_earlier_baseline(times, window)
+
+
+# -- what changed in the model ---------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class ModelChange:
+    what: str
+    a: str
+    b: str
+
+    @property
+    def changed(self) -> bool:
+        return self.a != self.b
+
+
+def _names(values: Sequence[str]) -> str:
+    return ", ".join(values) if values else "none"
+
+
+def _set_change(what: str, a: Sequence[str], b: Sequence[str]) -> ModelChange:
+    added, removed = [x for x in b if x not in a], [x for x in a if x not in b]
+    if not added and not removed:
+        return ModelChange(what, _names(a), _names(b))
+    moves = ([f"+ {', '.join(added)}"] if added else []) + ([f"− {', '.join(removed)}"] if removed else [])
+    return ModelChange(what, _names(a), f"{_names(b)} ({'; '.join(moves)})")
+
+
+def model_changes(a: ModelInfo, b: ModelInfo) -> tuple[ModelChange, ...]:
+    """A's and B's model side by side: data, channels, draws, Meridian's ModelSpec (knots, adstock,
+    prior types...) and each prior, as recorded in their bundles. Settings a bundle does not record
+    (built before they were kept) read "not recorded"."""
+    rows = [
+        ModelChange("Model", a.name, b.name),
+        ModelChange("Version", a.version or "–", b.version or "–"),
+        ModelChange("Model file", a.file_name, b.file_name),
+        ModelChange("Fitted", a.fit_date[:10] or "–", b.fit_date[:10] or "–"),
+        ModelChange(
+            "Data range",
+            f"{a.time_start} – {a.time_end} ({_weeks(a.n_times)})",
+            f"{b.time_start} – {b.time_end} ({_weeks(b.n_times)})",
+        ),
+        ModelChange("Geography", a.geography_label, b.geography_label),
+        ModelChange("Outcome", f"{a.outcome_label} ({a.kpi_type} KPI)", f"{b.outcome_label} ({b.kpi_type} KPI)"),
+        _set_change("Paid channels", a.paid_channels, b.paid_channels),
+        _set_change("Organic and non-media", a.non_paid_channels, b.non_paid_channels),
+        _set_change("Controls", a.control_names, b.control_names),
+        ModelChange(
+            "Posterior draws",
+            f"{a.n_chains} chains × {a.n_draws:,} draws",
+            f"{b.n_chains} chains × {b.n_draws:,} draws",
+        ),
+        ModelChange("Meridian", a.meridian_version, b.meridian_version),
+    ]
+    if a.geos and b.geos and a.geos != b.geos:
+        rows.insert(4, _set_change("Geos", a.geos, b.geos))
+    for group in ("model_spec", "priors"):
+        spec_a, spec_b = dict(getattr(a, group, ()) or ()), dict(getattr(b, group, ()) or ())
+        for key in list(spec_a) + [k for k in spec_b if k not in spec_a]:
+            label = key if group == "model_spec" else f"Prior {key}"
+            rows.append(ModelChange(label, spec_a.get(key, "not recorded"), spec_b.get(key, "not recorded")))
+    return tuple(rows)
+
+
 # -- what changed ---------------------------------------------------------------------------------
-def _fmt(metric: str, value: float) -> str:
-    if metric in ("spend", "cpik"):
-        return money(value, 4 if metric == "cpik" else 3)
+def format_value(metric: str, value: float | None, info: ModelInfo, scale: int | None = None) -> str:
+    """One value of `metric` as every page writes it: money in the CURRENCY setting for spend and
+    revenue, a count for a KPI, percent for shares, two decimals for ROI and mROI, cost per KPI at a
+    readable scale (`scale` fixes it, so a row's values share one)."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    if metric == "spend":
+        return money(value)
     if metric == "incremental_outcome":
-        return compact(value)
+        return money(value) if info.has_revenue else compact(value)
     if metric == "contribution_share":
         return pct(value)
+    if metric == "cpik":
+        return cost_per_kpi(value, info.kpi_name, scale)
     return ratio(value)
 
 
-def _signed(metric: str, value: float) -> str:
+def format_change(metric: str, value: float | None, info: ModelInfo, scale: int | None = None) -> str:
+    """A signed change B − A in the metric's unit: '+$1.2M', '−0.35', '+1.5 pts'."""
+    if value is None or not np.isfinite(value):
+        return "–"
     if metric == "contribution_share":
         return f"{value:+.1f} pts"
-    text = _fmt(metric, abs(value))
-    return ("+" if value >= 0 else "−") + text
+    return ("+" if value >= 0 else "−") + format_value(metric, abs(value), info, scale)
+
+
+def _fmt(metric: str, value: float, info: ModelInfo) -> str:
+    return format_value(metric, value, info)
+
+
+def _signed(metric: str, value: float, info: ModelInfo) -> str:
+    return format_change(metric, value, info)
 
 
 def _label(metric: str, info: ModelInfo) -> str:
@@ -278,9 +488,10 @@ def what_changed(c: ViewComparison) -> list[str]:
         elif row.presence == "only_b":
             out.append(f"{row.channel} is new in B ({c.b.label}); A has no such channel.")
     confident, unsure, small = [], [], []
+    unequal = c.a.analysis.period.n_times != c.b.analysis.period.n_times
     for metric in ("roi", "cpik", "contribution_share", "incremental_outcome"):
-        if metric not in c.metrics:
-            continue
+        if metric not in c.metrics or (metric == "incremental_outcome" and unequal):
+            continue  # a total over more weeks is larger by length alone: no finding on it (see the caveats)
         for row in c.channels:
             change = row.metrics.get(metric)
             if change is None or change.prob_up is None or change.change is None:
@@ -288,9 +499,9 @@ def what_changed(c: ViewComparison) -> list[str]:
             p = change.prob_up
             verb = "rose" if p >= 0.5 else "fell"
             sentence = (
-                f"{row.channel}: {_label(metric, info)} {verb} from {_fmt(metric, change.a.mean)} to "
-                f"{_fmt(metric, change.b.mean)} ({_signed(metric, change.change.mean)}, {CI} "
-                f"{_signed(metric, change.change.ci_lo)} to {_signed(metric, change.change.ci_hi)}), "
+                f"{row.channel}: {_label(metric, info)} {verb} from {_fmt(metric, change.a.mean, info)} to "
+                f"{_fmt(metric, change.b.mean, info)} ({_signed(metric, change.change.mean, info)}, {CI} "
+                f"{_signed(metric, change.change.ci_lo, info)} to {_signed(metric, change.change.ci_hi, info)}), "
                 f"P({'up' if p >= 0.5 else 'down'}) {prob(max(p, 1 - p))}."
             )
             size = abs(change.change.mean) if metric == "contribution_share" else abs(change.relative or 0)
@@ -299,7 +510,7 @@ def what_changed(c: ViewComparison) -> list[str]:
                 confident.append((abs(p - 0.5), sentence))
             elif p >= CONFIDENT or p <= 1 - CONFIDENT:
                 if metric in ("roi", "cpik"):
-                    small.append(f"{row.channel} {_signed(metric, change.change.mean)}")
+                    small.append(f"{row.channel} {_signed(metric, change.change.mean, info)}")
             elif metric in ("roi", "cpik"):
                 unsure.append(row.channel)
     out += [s for _k, s in sorted(confident, key=lambda ks: -ks[0])]
@@ -352,6 +563,44 @@ def comparison_rows(c: ViewComparison) -> list[dict]:
                     "change_ci_hi": m.change.ci_hi if m.change else None,
                     "relative_change": m.relative,
                     "prob_up": m.prob_up,
+                }
+            )
+    return rows
+
+
+def comparison_table(c: ViewComparison) -> list[dict]:
+    """The page's table: one row per channel and metric, every value written as the other pages write
+    it (money in the CURRENCY setting, percent, ratios), the row's numbers in one unit and scale."""
+    info = c.b.info
+    rows = []
+    for row in (*c.channels, c.total):
+        for metric, m in row.metrics.items():
+            ends = [e.mean for e in (m.a, m.b) if e is not None]
+            scale = kpi_cost_scale(min((abs(v) for v in ends if np.isfinite(v)), default=None))
+            scale = scale if metric == "cpik" else None
+
+            def value(e, scale=scale, metric=metric):
+                return format_value(metric, e.mean if e else None, info, scale)
+
+            def span(e, change=False, scale=scale, metric=metric):
+                if e is None or e.ci_lo == e.ci_hi:
+                    return ""
+                fmt = format_change if change else format_value
+                return f"{fmt(metric, e.ci_lo, info, scale)} to {fmt(metric, e.ci_hi, info, scale)}"
+
+            rows.append(
+                {
+                    "channel": row.channel,
+                    "metric": METRIC_LABELS[metric],
+                    "a": value(m.a),
+                    "a_ci": span(m.a),
+                    "b": value(m.b),
+                    "b_ci": span(m.b),
+                    "change": format_change(metric, m.change.mean, info, scale) if m.change else "–",
+                    "change_ci": span(m.change, change=True),
+                    "relative": "–" if m.relative is None else f"{m.relative:+.0%}",
+                    "prob_up": None if m.prob_up is None else round(m.prob_up * 100, 1),
+                    "in_views": {"both": "both", "only_a": "A only", "only_b": "B only"}[row.presence],
                 }
             )
     return rows

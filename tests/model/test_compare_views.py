@@ -100,3 +100,25 @@ def test_revenue_and_kpi_only_views_say_they_cannot_compare_on_roi(shapes):
     assert "not on ROI" in c.not_compared["roi"]
     assert {"spend", "contribution_share"} <= set(c.metrics)  # what can be compared still is
     assert any("Not compared: ROI" in f for f in c.findings)
+
+
+def test_the_bundle_records_meridians_model_spec_and_the_priors_that_apply(shapes):
+    """What Compare lists under "what changed in the model" is Meridian's own spec of the fitted model."""
+    from mmm_dash.builder.meridian.bundle_builder import model_info
+    from mmm_dash.core.compare_views import model_changes
+
+    shape, model_dir, _bundle = shapes["geo_rf_no_revenue"]
+    mmm = meridian_model(model_dir, shape)
+    info = model_info(mmm, shape, f"{shape}.pkl", "0" * 64, "2.1.0")
+    spec, priors = dict(info.model_spec), dict(info.priors)
+    assert spec["Knots"] == str(mmm.knot_info.n_knots)
+    assert spec["Max lag (weeks)"] == str(mmm.model_spec.max_lag)
+    assert spec["Adstock decay"] == str(mmm.model_spec.adstock_decay_spec)
+    prior = mmm.model_spec.prior.roi_rf
+    assert priors["roi_rf"] == f"{type(prior).__name__}(loc={float(prior.loc):.4g}, scale={float(prior.scale):.4g})"
+    assert not any(name.endswith(("_om", "_orf", "_n")) for name in priors)  # no organic or non-media inputs
+    n_shape, n_dir, _ = shapes["national_revenue"]
+    national = model_info(meridian_model(n_dir, n_shape), n_shape, f"{n_shape}.pkl", "1" * 64, "2.1.0")
+    assert "tau_g_excl_baseline" in priors and "tau_g_excl_baseline" not in dict(national.priors)
+    changes = {c.what: c for c in model_changes(national, info) if c.changed}
+    assert "Geography" in changes and "Prior roi_rf" in changes  # a prior only B has reads "not recorded" in A

@@ -102,6 +102,85 @@ def _fit_date(mmm) -> str:
         return ""
 
 
+def _distribution_text(dist) -> str:
+    """A prior as plain text: 'LogNormal(loc=0.2, scale=0.9)', per-channel values as a list, a
+    transformed one with its parts: 'TransformedDistribution(distribution=LogNormal(...), bijector=Shift(...))'."""
+    params = []
+    for key, value in getattr(dist, "parameters", {}).items():
+        if key in ("name", "validate_args", "allow_nan_stats", "force_probs_to_zero_outside_support") or value is None:
+            continue
+        if hasattr(value, "parameters"):  # a distribution or bijector inside this one
+            params.append(f"{key}={_distribution_text(value)}")
+            continue
+        try:
+            values = np.asarray(value, dtype=float).ravel()
+        except (TypeError, ValueError):  # a callable (kwargs_split_fn) says nothing about the prior
+            continue
+        text = f"{values[0]:.4g}" if np.unique(values).size == 1 else "[" + ", ".join(f"{v:.4g}" for v in values) + "]"
+        params.append(f"{key}={text}")
+    return f"{type(dist).__name__}({', '.join(params)})"
+
+
+# Which priors apply to which inputs: a prior named <parameter>_<suffix> applies when the model has them.
+PRIOR_SUFFIXES = {
+    "m": "media",
+    "rf": "rf",
+    "om": "organic_media",
+    "orf": "organic_rf",
+    "c": "controls",
+    "n": "non_media",
+}
+
+
+def spec_and_priors(mmm) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Meridian's ModelSpec as plain (setting, value) text, and each of its priors as (parameter,
+    distribution) text, for "what changed in the model". A setting Meridian cannot answer is left out."""
+    import dataclasses
+
+    spec = mmm.model_spec
+    settings = {
+        "Knots": lambda: str(int(mmm.knot_info.n_knots)),
+        "Knots set as": lambda: "Meridian's default" if spec.knots is None else str(spec.knots),
+        "Adstock decay": lambda: str(spec.adstock_decay_spec),
+        "Hill before adstock": lambda: str(bool(spec.hill_before_adstock)),
+        "Max lag (weeks)": lambda: str(spec.max_lag),
+        "Media effects distribution": lambda: str(mmm.media_effects_dist),
+        "Paid media prior type": lambda: str(spec.effective_media_prior_type),
+        "R&F prior type": lambda: str(spec.effective_rf_prior_type),
+        "Unique sigma per geo": lambda: str(bool(mmm.unique_sigma_for_each_geo)),
+        "Automatic knot selection": lambda: str(bool(spec.enable_aks)),
+        "Holdout weeks": lambda: "none" if spec.holdout_id is None else str(int(np.asarray(spec.holdout_id).sum())),
+    }
+    out = []
+    for label, read in settings.items():
+        try:
+            out.append((label, read()))
+        except Exception:  # noqa: S112  (informative metadata: one missing setting never fails a build)
+            continue
+    data = mmm.input_data
+    present = {
+        "media": data.media_channel is not None,
+        "rf": data.rf_channel is not None,
+        "organic_media": data.organic_media_channel is not None,
+        "organic_rf": data.organic_rf_channel is not None,
+        "controls": data.control_variable is not None,
+        "non_media": data.non_media_channel is not None,
+    }
+
+    def applies(name: str) -> bool:
+        if name == "tau_g_excl_baseline":
+            return not mmm.is_national
+        group = PRIOR_SUFFIXES.get(name.rsplit("_", 1)[-1])
+        return present.get(group, True)
+
+    priors = tuple(
+        (field.name, _distribution_text(getattr(spec.prior, field.name)))
+        for field in dataclasses.fields(spec.prior)
+        if getattr(spec.prior, field.name, None) is not None and applies(field.name)
+    )
+    return tuple(out), priors
+
+
 def model_info(
     mmm, name: str, file_name: str, sha256: str, meridian_version: str, version: str = "", draws_kept: int = 0
 ) -> ModelInfo:
@@ -134,6 +213,7 @@ def model_info(
         fit_date=_fit_date(mmm),
         geos=() if mmm.is_national else _names(data.geo.values),
         draws_kept=draws_kept,
+        **dict(zip(("model_spec", "priors"), spec_and_priors(mmm), strict=True)),
     )
 
 

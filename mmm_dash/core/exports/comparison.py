@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mmm_dash.core.bundle import CONFIDENCE
-from mmm_dash.core.compare_views import ViewComparison, ViewSide, comparison_rows
+from mmm_dash.core.compare_views import ViewComparison, ViewSide, comparison_rows, model_changes
 from mmm_dash.core.exports.documents import FORMAT_VERSION, clean, csv_text
 
 
@@ -43,6 +43,10 @@ def comparison_document(c: ViewComparison) -> dict:
             "metrics": list(c.metrics),
             "not_compared": c.not_compared,
             "rows": comparison_rows(c),
+            "caveats": list(c.caveats),
+            "model_changes": [
+                {"what": m.what, "a": m.a, "b": m.b, "changed": m.changed} for m in model_changes(c.a.info, c.b.info)
+            ],
             "findings": list(c.findings),
         }
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from mmm_dash.core import formatting
 from mmm_dash.core.compare_views import CONFIDENT, METRIC_LABELS, ViewComparison
 from mmm_dash.core.figures.plain import Figure, bar, scatter
 from mmm_dash.core.figures.theme import BASELINE_COLOR, PALETTE, base_figure, empty_figure
@@ -13,9 +14,23 @@ UP, DOWN, UNSURE = "#2f9e44", "#e03131", "#adb5bd"
 
 
 def _value_format(metric: str) -> str:
-    return (
-        ",.0f" if metric in ("spend", "incremental_outcome") else (".1f" if metric == "contribution_share" else ".2f")
+    return {"spend": ",.0f", "incremental_outcome": ",.0f", "contribution_share": ".1f", "cpik": ",.4~f"}.get(
+        metric, ".2f"
     )
+
+
+def _is_money(c: ViewComparison, metric: str) -> bool:
+    return metric in ("spend", "cpik") or (metric == "incremental_outcome" and c.b.info.has_revenue)
+
+
+def _title(c: ViewComparison, metric: str) -> str:
+    """The metric's name, with the currency where it is an amount: 'Spend (€)'."""
+    return formatting.with_currency(METRIC_LABELS[metric], _is_money(c, metric))
+
+
+def _unit(c: ViewComparison, metric: str) -> str:
+    """What hover values start with: the currency's symbol for amounts."""
+    return formatting.CURRENCY.symbol if _is_money(c, metric) else ""
 
 
 def dumbbell(c: ViewComparison, metric: str, a_name: str = "A", b_name: str = "B") -> Figure:
@@ -24,8 +39,8 @@ def dumbbell(c: ViewComparison, metric: str, a_name: str = "A", b_name: str = "B
     if not rows:
         return empty_figure(f"{METRIC_LABELS[metric]} is not compared for these views.")
     names = [r.channel for r in rows]
-    fmt = _value_format(metric)
-    fig = base_figure(max(240, 46 * len(rows) + 110), xaxis_title=METRIC_LABELS[metric], hovermode="closest")
+    fmt, unit = _value_format(metric), _unit(c, metric)
+    fig = base_figure(max(240, 46 * len(rows) + 110), xaxis_title=_title(c, metric), hovermode="closest")
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, margin={"t": 40})
     for side, name, color, offset in (("a", a_name, BASELINE_COLOR, -0.12), ("b", b_name, PALETTE[0], 0.12)):
         pts = [(i, getattr(r.metrics[metric], side)) for i, r in enumerate(rows) if getattr(r.metrics[metric], side)]
@@ -49,7 +64,8 @@ def dumbbell(c: ViewComparison, metric: str, a_name: str = "A", b_name: str = "B
                 customdata=[[names[i], e.ci_lo, e.ci_hi] for i, e in pts],
                 hovertemplate="%{customdata[0]} · "
                 + name
-                + f": %{{x:{fmt}}}<br>{CI} %{{customdata[1]:{fmt}}} – %{{customdata[2]:{fmt}}}<extra></extra>",
+                + f": {unit}%{{x:{fmt}}}<br>{CI} {unit}%{{customdata[1]:{fmt}}} – {unit}%{{customdata[2]:{fmt}}}"
+                "<extra></extra>",
             )
         )
     for i, r in enumerate(rows):
@@ -75,6 +91,7 @@ def change_bars(c: ViewComparison, metric: str) -> Figure:
     if not rows or metric == "spend":
         return empty_figure("No change with an interval to show for this metric.")
     fmt = _value_format(metric)
+    unit = f" {formatting.CURRENCY.label}" if _is_money(c, metric) else ""  # after the sign: "+1,234 €"
     changes = [r.metrics[metric] for r in rows]
     colors = [
         UP
@@ -84,7 +101,7 @@ def change_bars(c: ViewComparison, metric: str) -> Figure:
         else UNSURE
         for m in changes
     ]
-    fig = base_figure(max(240, 46 * len(rows) + 90), xaxis_title=f"Change in {METRIC_LABELS[metric]} (B − A)")
+    fig = base_figure(max(240, 46 * len(rows) + 90), xaxis_title=f"Change in {_title(c, metric)}, B − A")
     fig.update_layout(showlegend=False)
     fig.add_trace(
         bar(
@@ -104,7 +121,8 @@ def change_bars(c: ViewComparison, metric: str) -> Figure:
                 [m.change.ci_lo, m.change.ci_hi, (m.prob_up if m.prob_up is not None else math.nan) * 100]
                 for m in changes
             ],
-            hovertemplate=f"%{{y}}: %{{x:+{fmt}}}<br>{CI} %{{customdata[0]:+{fmt}}} – %{{customdata[1]:+{fmt}}}"
+            hovertemplate=f"%{{y}}: %{{x:+{fmt}}}{unit}<br>{CI} %{{customdata[0]:+{fmt}}} – "
+            f"%{{customdata[1]:+{fmt}}}{unit}"
             "<br>P(up) %{customdata[2]:.0f}%<extra></extra>",
         )
     )

@@ -190,6 +190,8 @@ def register_shell(app: dash.Dash) -> None:
         if canonical(view) == canonical(current):
             raise dash.exceptions.PreventUpdate  # e.g. controls rendered with the defaults of a bare URL
         others = {k: v for k, v in parse_query(search).items() if k not in VIEW_KEYS}  # a page's own, e.g. compare's
+        if view.get("model") != current.get("model"):
+            others = {}  # a page's own choices (Compare's baseline, saved plans) belong to the model left behind
         return query_string({**view, **others})
 
     @app.callback(

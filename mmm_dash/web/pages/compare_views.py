@@ -1,9 +1,13 @@
 """Compare: this view (the controls at the top) against a baseline: another version of the model
 (a refresh), another model, or another period or geo of the same model. Per channel: both sides with
-their intervals, the change with its own interval and the probability that it went up.
+their intervals, the change with its own interval and the probability that it went up; what keeps the
+two from being like for like; what changed in the model itself.
 
 Both views live in the URL: this view as on every page (`model`, `version`, `period`, `geo`), the
-baseline as `base_model`, `base_version`, `base_period`, `base_geo`."""
+baseline as `base_model`, `base_version`, `base_period`, `base_geo`. Without a baseline in the URL the
+page compares like for like (`core.compare_views.default_baseline`): the previous version over the weeks
+both versions cover, or else the same weeks a year earlier, on the same geo. Another model is only
+compared when the analyst picks it in the baseline's Model list, and the page then says so."""
 
 from __future__ import annotations
 
@@ -11,9 +15,18 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html
 
-from mmm_dash.core.compare_views import METRIC_LABELS, ViewComparison, ViewSide, compare_views, comparison_rows
+from mmm_dash.core.compare_views import (
+    METRIC_LABELS,
+    ViewComparison,
+    ViewSide,
+    compare_views,
+    comparison_table,
+    default_baseline,
+    model_changes,
+)
 from mmm_dash.core.figures.compare import change_bars, dumbbell
 from mmm_dash.core.formatting import CI, compact, interval, money, outcome, pct, ratio
+from mmm_dash.core.windows import range_key
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, labelled_select, resolve
 from mmm_dash.web.dashboard.links import parse_query, query_string
@@ -25,19 +38,38 @@ dash.register_page(__name__, path="/compare", name="Compare", title="Compare · 
 BASE_KEYS = ("base_model", "base_version", "base_period", "base_geo")
 
 
-def default_baseline(view: View) -> dict:
-    """What to compare with when the URL names no baseline: the previous version of this model, or
-    else the same model's previous calendar year (this view then reads the latest one)."""
-    if view.versions and view.version in view.versions:
+def previous_version(view: View) -> str | None:
+    """The version before the one this view reads (versions are listed newest first), or None."""
+    if view.version in view.versions:
         i = view.versions.index(view.version)
         if i + 1 < len(view.versions):
-            return {"model": view.model, "version": view.versions[i + 1], "period": view.period_key, "geo": view.geo}
-    years = [k for k, p in view.bundle.presets.items() if p.kind == "year"]
-    if view.period_key in years and years.index(view.period_key) > 0:
-        return {"model": view.model, "version": view.version or None, "period": years[years.index(view.period_key) - 1]}
-    if len(years) >= 2:
-        return {"model": view.model, "version": view.version or None, "period": years[-2], "geo": view.geo}
-    return {"model": view.model, "version": view.version or None, "period": "all", "geo": view.geo}
+            return view.versions[i + 1]
+    return None
+
+
+def _key(window: tuple[str, str]) -> str:
+    return range_key(*window)
+
+
+def like_for_like(view: View, period: str | None):
+    """(B, A, the default's note) when the URL names no baseline: the previous version over the weeks
+    both cover, or the same weeks a year earlier (`core.compare_views.default_baseline`). A is a View,
+    the page to show in its place (the previous version is still being analysed), or None when
+    nothing is like for like; B is narrowed to the compared weeks."""
+    window = None if period is None else (view.analysis.period.start, view.analysis.period.end)
+    previous = previous_version(view)
+    earlier = resolve(view.model, None, view.geo, previous) if previous else None
+    if previous and not isinstance(earlier, View):
+        return view, earlier, None
+    choice = default_baseline(
+        view.bundle.draws.times, window, previous, earlier.bundle.draws.times if earlier is not None else None
+    )
+    if choice.base is None:
+        return view, None, choice.note
+    if choice.view != (view.analysis.period.start, view.analysis.period.end):
+        view = resolve(view.model, _key(choice.view), view.geo, view.version or None)
+    base = resolve(view.model, _key(choice.base), view.geo, choice.base_version or view.version or None)
+    return view, base, choice.note
 
 
 def layout(
@@ -54,26 +86,26 @@ def layout(
     view = resolve(model, period or None, geo, version)
     if not isinstance(view, View):
         return view
-    if period is None and not any((base_model, base_version, base_period, base_geo)):
-        years = [k for k, p in view.bundle.presets.items() if p.kind == "year"]
-        if len(years) >= 2:  # a bare /compare: the latest year against the one before
-            view = resolve(view.model, years[-1], view.geo, version)
     chosen = {"model": base_model, "version": base_version, "period": base_period, "geo": base_geo}
-    if not any(chosen.values()):
-        chosen = default_baseline(view)
-    base = resolve(chosen["model"] or view.model, chosen.get("period"), chosen.get("geo"), chosen.get("version"))
+    note = None
+    if any(chosen.values()):
+        base = resolve(base_model or view.model, base_period, base_geo, base_version)
+    else:
+        view, base, note = like_for_like(view, period or None)
+        chosen = {"model": view.model, "version": view.version or None, "period": view.period_key, "geo": view.geo}
     return frame(
         view,
         page_header(
             "Compare",
             "B is this view (the controls above); A is the baseline it is compared with. Changes read B − A.",
         ),
-        baseline_controls(base if isinstance(base, View) else None, chosen),
-        result(view, base),
+        baseline_controls(base if isinstance(base, View) else (view if base is None else None), chosen, view),
+        html.Div(note, className="small text-secondary mb-2", id="compare-default") if note else None,
+        result(view, base, note),
     )
 
 
-def baseline_controls(base: View | None, chosen: dict):
+def baseline_controls(base: View | None, chosen: dict, view: View):
     names = catalog().models()
     model = base.model if base else (chosen.get("model") or names[0])
     versions = base.versions if base else []
@@ -88,6 +120,8 @@ def baseline_controls(base: View | None, chosen: dict):
         "base-version": base.version if base and base.version else None,
         "base-period": base.period_key if base else None,
         "base-geo": base.geo if base and base.geo else ALL_GEOS,
+        "view-period": view.period_key,  # B's weeks, kept in the URL once A is chosen by hand
+        "view-window": range_key(view.analysis.period.start, view.analysis.period.end),
     }
     return dbc.Card(
         dbc.CardBody(
@@ -142,9 +176,13 @@ def baseline_to_url(model, version, period, geo, search, rendered):
     values = {"base-model": model, "base-version": version, "base-period": period, "base-geo": geo}
     if isinstance(rendered, dict) and values.get(trigger) == rendered.get(trigger):
         raise dash.exceptions.PreventUpdate  # a dropdown reporting the value it was rendered with
+    if isinstance(rendered, dict) and rendered.get("view-period"):
+        query["period"] = rendered["view-period"]  # B stays on the weeks it showed (the default may narrow them)
     if trigger == "base-model" and model != query.get("base_model"):
+        # Another model: the same weeks as B where it has them, and B's geo (notices say where not).
         query = {k: v for k, v in query.items() if k not in BASE_KEYS}
-        query.update(base_model=model, base_period=query.get("base_period") or query.get("period") or "all")
+        window = rendered.get("view-window") if isinstance(rendered, dict) else None
+        query.update(base_model=model, base_period=window or query.get("period") or "all", base_geo=query.get("geo"))
     else:
         query["base_model"] = model
         if trigger == "base-version":
@@ -159,11 +197,15 @@ def baseline_to_url(model, version, period, geo, search, rendered):
     return new
 
 
-def result(view: View, base):
+def result(view: View, base, note: str | None = None):
+    if base is None:
+        return dbc.Alert(note, color="warning", id="compare-nothing")
     if not isinstance(base, View):
         return html.Div([html.Div("The baseline (A) cannot be shown yet:", className="small mb-1"), base])
     notes = [dbc.Alert(base.notice, color="warning", className="py-2", id="compare-base-notice")] if base.notice else []
-    body = cached(view, __name__, lambda: comparison_body(view, base), base.entry, base.period_key, base.geo)
+    body = cached(
+        view, __name__, lambda: comparison_body(view, base), base.entry, base.info.sha256, base.period_key, base.geo
+    )
     return plain_div([*notes, *body], id="compare-result")
 
 
@@ -185,7 +227,13 @@ def comparison_body(view: View, base: View) -> list:
         for m in c.metrics
         if m != "spend"
     ]
+    caveats = (
+        [dbc.Alert(html.Ul([html.Li(x) for x in c.caveats], className="mb-0"), color="warning", id="compare-caveats")]
+        if c.caveats
+        else []
+    )
     return [
+        *caveats,
         dbc.Alert(c.pairing_note, color="info", className="py-2 small", id="compare-pairing"),
         dbc.Row(
             [
@@ -206,6 +254,7 @@ def comparison_body(view: View, base: View) -> list:
             "P(up) ≥ 90%, red where P(up) ≤ 10%, grey otherwise.",
         ),
         chart_card("All numbers", comparison_grid(c)),
+        chart_card("What changed in the model", changes_table(c)),
         chart_card("Fit and model health", fit_table(c)),
     ]
 
@@ -267,25 +316,54 @@ def side_card(title: str, s: ViewSide, card_id: str):
 def comparison_grid(c: ViewComparison):
     import pandas as pd
 
-    frame_ = pd.DataFrame(comparison_rows(c))
-    frame_["metric"] = [METRIC_LABELS[m] for m in frame_["metric"]]
-    frame_["prob_up"] = frame_["prob_up"] * 100
     cols = [
         {"field": "channel", "headerName": "Channel", "pinned": "left", "minWidth": 140},
         {"field": "metric", "headerName": "Metric", "minWidth": 170},
-        number_col("a_mean", "A", ",.3~f"),
-        number_col("a_ci_lo", f"A {CI} low", ",.3~f"),
-        number_col("a_ci_hi", f"A {CI} high", ",.3~f"),
-        number_col("b_mean", "B", ",.3~f"),
-        number_col("b_ci_lo", f"B {CI} low", ",.3~f"),
-        number_col("b_ci_hi", f"B {CI} high", ",.3~f"),
-        number_col("change_mean", "Change B − A", "+,.3~f"),
-        number_col("change_ci_lo", "Change low", "+,.3~f"),
-        number_col("change_ci_hi", "Change high", "+,.3~f"),
+        {"field": "a", "headerName": "A", "type": "rightAligned"},
+        {"field": "a_ci", "headerName": f"A {CI}", "type": "rightAligned", "minWidth": 150},
+        {"field": "b", "headerName": "B", "type": "rightAligned"},
+        {"field": "b_ci", "headerName": f"B {CI}", "type": "rightAligned", "minWidth": 150},
+        {"field": "change", "headerName": "Change B − A", "type": "rightAligned"},
+        {"field": "change_ci", "headerName": f"Change {CI}", "type": "rightAligned", "minWidth": 160},
+        {"field": "relative", "headerName": "Change vs A", "type": "rightAligned"},
         number_col("prob_up", "P(up) %", ".0f"),
         {"field": "in_views", "headerName": "In views"},
     ]
-    return grid("compare-grid", frame_, cols, height=420)
+    return grid("compare-grid", pd.DataFrame(comparison_table(c)), cols, height=420)
+
+
+def changes_table(c: ViewComparison):
+    """What changed between A's and B's model, side by side, and one line naming what did not; one
+    sentence when both read one file."""
+    if c.a.info.sha256 == c.b.info.sha256:
+        return html.Div(
+            "A and B read the same model file: the model itself did not change.", id="compare-model-changes"
+        )
+    rows = model_changes(c.a.info, c.b.info)
+    changed = [r for r in rows if r.changed]
+    same = [r.what for r in rows if not r.changed and not r.what.startswith("Prior ")]
+    same_priors = sum(1 for r in rows if not r.changed and r.what.startswith("Prior "))
+    if same_priors:
+        same.append(f"{same_priors} prior{'s' if same_priors > 1 else ''}")
+    table = dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(""), html.Th("A · baseline"), html.Th("B · this view")])),
+            html.Tbody(
+                [
+                    html.Tr([html.Th(r.what, className="fw-normal text-secondary"), html.Td(r.a), html.Td(r.b)])
+                    for r in changed
+                ]
+            ),
+        ],
+        size="sm",
+        responsive=True,  # long prior descriptions scroll inside the card, never the page
+        className="mb-2",
+    )
+    unchanged = html.Div(f"Unchanged: {', '.join(same)}.", className="small text-secondary") if same else None
+    return html.Div(
+        [table if changed else html.Div("Nothing recorded differs.", className="mb-2"), unchanged],
+        id="compare-model-changes",
+    )
 
 
 def fit_table(c: ViewComparison):
