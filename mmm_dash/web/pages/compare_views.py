@@ -14,6 +14,7 @@ from dash import Input, Output, State, callback, html
 from mmm_dash.core.compare_views import METRIC_LABELS, ViewComparison, ViewSide, compare_views, comparison_rows
 from mmm_dash.core.figures.compare import change_bars, dumbbell
 from mmm_dash.core.formatting import CI, compact, interval, money, outcome, pct, ratio
+from mmm_dash.core.trust import SampleSize
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, labelled_select, resolve
 from mmm_dash.web.dashboard.links import parse_query, query_string
@@ -269,7 +270,7 @@ def comparison_grid(c: ViewComparison):
 
     frame_ = pd.DataFrame(comparison_rows(c))
     frame_["metric"] = [METRIC_LABELS[m] for m in frame_["metric"]]
-    frame_["prob_up"] = frame_["prob_up"] * 100
+    frame_["prob_up"] = pd.to_numeric(frame_["prob_up"]) * 100  # all None when a side did not converge
     cols = [
         {"field": "channel", "headerName": "Channel", "pinned": "left", "minWidth": 140},
         {"field": "metric", "headerName": "Metric", "minWidth": 170},
@@ -298,7 +299,7 @@ def fit_table(c: ViewComparison):
     rows = [(label, fmt(a), fmt(b)) for (label, a, b), fmt in zip(c.fit, (_r2, _pct, _pct), strict=True)]
     rows += [
         ("Max R-hat", ratio(c.a.max_rhat, 3), ratio(c.b.max_rhat, 3)),
-        ("Min effective sample size", compact(c.a.min_ess), compact(c.b.min_ess)),
+        (f"Smallest effective sample size ({SampleSize.SCOPE})", compact(c.a.min_ess), compact(c.b.min_ess)),
         ("Posterior draws", f"{c.a.info.n_posterior_draws:,}", f"{c.b.info.n_posterior_draws:,}"),
         ("Meridian health review", health(c.a), health(c.b)),
     ]

@@ -51,6 +51,7 @@ from mmm_dash.core.planner import (
     mode_labels,
 )
 from mmm_dash.core.scenario import OptimizerMode, ScenarioError
+from mmm_dash.core.trust import converged, probability_text
 from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -579,7 +580,7 @@ def initial_summary(view: View, planned: list[float] | None = None):
     model = service.scenario_model(view.bundle, view.period_key)
     historical = model.evaluate(model.historical_spend)
     scenario = model.evaluate(planned) if planned is not None else historical
-    return results_summary(view.info, scenario, historical, model)
+    return results_summary(view.info, scenario, historical, model, converged(view.bundle))
 
 
 def scenario_gain(model, scenario, historical) -> tuple[Summary, float]:
@@ -590,7 +591,7 @@ def scenario_gain(model, scenario, historical) -> tuple[Summary, float]:
     return Summary.of(after - before), prob_greater(after, before)
 
 
-def results_summary(info, scenario, historical, model=None):
+def results_summary(info, scenario, historical, model=None, meaningful=True):
     def amount(x):
         return outcome(x, info.has_revenue)
 
@@ -601,7 +602,7 @@ def results_summary(info, scenario, historical, model=None):
         gain, p_better = scenario_gain(model, scenario, historical)
         vs = (
             f"{'+' if gain.mean >= 0 else '−'}{amount(abs(gain.mean))} vs historical ({CI} "
-            f"{interval(gain.ci_lo, gain.ci_hi, amount)}), P(better) {prob(p_better)}"
+            f"{interval(gain.ci_lo, gain.ci_hi, amount)}), {probability_text('better', p_better, meaningful)}"
         )
     if info.has_revenue:
         efficiency = metric_card(
@@ -731,7 +732,7 @@ def show_results(spend, channel, view):
             row_height=220,
         )
     return (
-        results_summary(bundle.info, scenario, historical, model),
+        results_summary(bundle.info, scenario, historical, model, converged(bundle)),
         allocation_comparison(model.channels, model.historical_spend, scenario.spend),
         results_table(model, scenario, historical, bundle.info),
         curve,
