@@ -245,8 +245,9 @@ def _verdict(
     probability: float | None = None
     if has_revenue and 1 - p_roi >= CONFIDENT and not failed:
         action, probability = "cut", 1 - p_roi
+        below = f"; {trust.p(f'{info.roi_label} < 1', 1 - p_roi)}" if trust.converged else ""  # stated once
         text = (
-            f"{headline}; {trust.p(f'{info.roi_label} < 1', 1 - p_roi)}. Its {money(row.spend)} of spend brings back "
+            f"{headline}{below}. Its {money(row.spend)} of spend brings back "
             f"{money(row.incremental_outcome_mean)}: cut it or change how it is bought."
         )
         if move >= MOVE:

@@ -267,7 +267,7 @@ NOT_IN_MERIDIAN = {
     "fit": "its goodness-of-fit check only flags an R² of 0 or below, over the whole data, not this window's fit",
     "ess": "its checks do not cover effective sample size",
     "draws": "its checks do not cover the number of draws",
-    "convergence": "its convergence check uses the same R-hat threshold",
+    "convergence": "its convergence check, on the same 1.2 threshold, should agree: rebuild the bundle",
 }
 LEVEL_WORDS = {TrustLevel.HIGH: "High", TrustLevel.CAUTION: "Caution", TrustLevel.LOW: "Low"}
 
