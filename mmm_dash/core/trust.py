@@ -66,6 +66,16 @@ def converged(bundle: Bundle) -> bool:
     return check is None or check.status is not CheckStatus.FAIL
 
 
+def probability_value(p: float | None, meaningful: bool) -> float | None:
+    """A probability as downloads carry it: None (null, an empty CSV cell) when it is not meaningful."""
+    return p if meaningful else None
+
+
+def not_meaningful_reason(meaningful: bool) -> str | None:
+    """Why a download carries no probabilities (None when it carries them)."""
+    return None if meaningful else f"The sampler did not converge: probabilities are {NOT_MEANINGFUL}."
+
+
 def probability_text(event: str, p: float | None, meaningful: bool) -> str:
     """'P(ROI > 1) = 87%', or 'P(ROI > 1): not meaningful until the model converges' when the sampler
     did not converge: the one way pages, insights and the report write a posterior probability."""
@@ -120,12 +130,12 @@ class Trust:
 
     def probability(self, p: float | None) -> float | None:
         """A probability as exports carry it: None when it is not meaningful (see `probability_reason`)."""
-        return p if self.converged else None
+        return probability_value(p, self.converged)
 
     @property
     def probability_reason(self) -> str | None:
         """Why exports carry no probability (None when they carry one)."""
-        return None if self.converged else f"The sampler did not converge: probabilities are {NOT_MEANINGFUL}."
+        return not_meaningful_reason(self.converged)
 
     @property
     def headline(self) -> str:

@@ -87,6 +87,22 @@ def test_pages_and_downloads_of_an_unconverged_model_state_no_probability_and_no
     assert compare["rows"] and all(r["prob_up"] is None for r in compare["rows"])
     assert NOT_MEANINGFUL in compare["findings"][0]
 
+    plan = _saved_plan(unconverged_app, bundle)  # Compare plans: P(row beats column) too
+    plans = client.get(f"/scenarios/compare.json?model=stuck&period=all&compare=historical,{plan}").get_json()
+    assert plans["pairs"] and all(p["prob_a_beats_b"] is None for p in plans["pairs"])
+    assert NOT_MEANINGFUL in plans["probability_reason"]
+    page = _render(unconverged_app, "/compare-scenarios", model="stuck", compare=f"historical,{plan}")
+    assert f"P: {NOT_MEANINGFUL}" in page and not re.search(r"P [=<>] ?\d", page)  # the matrix's "P = 55%"
+
+
+def _saved_plan(app, bundle) -> int:
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.scenarios import service
+
+    spend = (bundle.period("all").curves.historical_spend * 1.1).tolist()
+    with app.server.app_context():
+        return service.save_scenario(find_user("analyst@example.com").id, "More", "stuck", "all", {"spend": spend}).id
+
 
 @SQLITE
 def test_the_converged_demo_states_its_probabilities_and_planner_links(app):

@@ -14,6 +14,7 @@ from mmm_dash.core.comparison import MAX_SCENARIOS, MIN_SCENARIOS
 from mmm_dash.core.figures.planning import comparison_chart
 from mmm_dash.core.formatting import CI, compact, interval, money, prob, ratio, with_interval
 from mmm_dash.core.scenario import ScenarioError
+from mmm_dash.core.trust import NOT_MEANINGFUL, converged
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.scenarios import compare, service
@@ -111,7 +112,7 @@ def result(model: str, period: str, selection: list[str]):
             chart_card("Totals", totals_table(c, info), header_right=downloads),
             chart_card(
                 "Who beats whom",
-                probability_matrix(c),
+                probability_matrix(c, converged(compared.bundle)),
                 note=f"Each cell: the posterior probability that the row's total incremental {info.outcome_label} "
                 f"exceeds the column's, counted over {c.n_draws} paired draws (a tie counts half), and the "
                 f"difference row − column with its {CI}.",
@@ -145,7 +146,7 @@ def totals_table(c, info):
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0", id="cmp-totals")
 
 
-def probability_matrix(c):
+def probability_matrix(c, meaningful: bool = True):
     names = [s.name for s in c.scenarios]
     head = html.Thead(html.Tr([html.Th("P(row beats column)")] + [html.Th(n) for n in names]))
     rows = []
@@ -159,7 +160,9 @@ def probability_matrix(c):
             cells.append(
                 html.Td(
                     [
-                        html.Div(f"P {prob(float(c.prob_beats[i, j]))}", className="fw-semibold"),
+                        html.Div(f"P {prob(float(c.prob_beats[i, j]))}", className="fw-semibold")
+                        if meaningful
+                        else html.Div(f"P: {NOT_MEANINGFUL}", className="small text-secondary"),
                         html.Div(f"{compact(d.mean)} ({interval(d.ci_lo, d.ci_hi, compact)})", className="small"),
                     ],
                     id=f"cmp-p-{i}-{j}",

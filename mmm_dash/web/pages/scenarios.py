@@ -30,7 +30,6 @@ from mmm_dash.core.formatting import (
     kpi_cost_scale,
     money,
     outcome,
-    prob,
     ratio,
 )
 from mmm_dash.core.planner import (
@@ -1131,21 +1130,21 @@ def run_ladder(_n, view, spend, slice_pct, steps, cost, lower, upper):
     return ladder_view(ladder, bundle.info), ladder.final_spend.tolist(), not ladder.steps
 
 
-def goal_view(result: GoalSeekResult, model, info):
+def goal_view(result: GoalSeekResult, model, info, meaningful=True):
     label = info.outcome_label
     target = compact(result.target)
     how = "expected" if result.probability is None else f"with probability ≥ {result.probability:.0%}"
     outcome = f"{compact(result.outcome.mean)} ({CI} {interval(result.outcome.ci_lo, result.outcome.ci_hi, compact)})"
+    chance = probability_text(f"reaching {target}", result.prob_reach, meaningful)
     if not result.reachable:
         headline = (
             f"Not reachable within the bounds: the most they allow, {money(result.max_budget)}, gives an "
-            f"incremental {label} of {outcome}, reaching {target} in {prob(result.prob_reach)} of the draws."
+            f"incremental {label} of {outcome}; {chance}."
         )
         color = "warning"
     else:
         headline = (
-            f"Smallest budget for {target} ({how}): {money(result.budget)}. Incremental {label} {outcome}; "
-            f"P(reaching {target}) {prob(result.prob_reach)}."
+            f"Smallest budget for {target} ({how}): {money(result.budget)}. Incremental {label} {outcome}; {chance}."
         )
         if result.budget <= result.min_budget * (1 + 1e-9):
             headline += " Already reached at the lowest budget the lower bounds allow."
@@ -1182,7 +1181,7 @@ def run_goal_seek(_n, view, target, probability, lower, upper):
         result = goal_seek(model, settings.target, probability=settings.probability, lower=lo, upper=hi)
     except ScenarioError as exc:
         return _message(exc), None, True
-    return goal_view(result, model, bundle.info), result.spend.tolist(), not result.reachable
+    return goal_view(result, model, bundle.info, converged(bundle)), result.spend.tolist(), not result.reachable
 
 
 @callback(
