@@ -72,6 +72,7 @@ class Insight:
     action: str = ""  # a channel verdict's action (ACTIONS); "" for other findings
     planned_spend: tuple[float, ...] | None = None  # the allocation "open in the planner" applies
     probability_reason: str | None = None  # why `probability` is None although the finding rests on one
+    move_withheld: bool = False  # a planner move was left out: the sampler did not converge
 
 
 def break_even_multiplier(analysis: PeriodAnalysis, channel: str) -> float | None:
@@ -213,6 +214,7 @@ def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallo
         4 + max(rel, 0) * 10,
         planned_spend=tuple(float(v) for v in plan.planned) if trust.probabilities_meaningful else None,
         probability_reason=trust.probability_reason,
+        move_withheld=not trust.probabilities_meaningful,
     )
 
 
@@ -329,6 +331,7 @@ def _verdict(
         action=action,
         planned_spend=None if planned is None or not trust.probabilities_meaningful else tuple(map(float, planned)),
         probability_reason=trust.probability_reason if probability is not None else None,
+        move_withheld=planned is not None and not trust.probabilities_meaningful,
     )
 
 

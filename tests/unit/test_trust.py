@@ -60,6 +60,8 @@ def test_an_unconverged_model_states_no_probability_and_offers_no_planner_move()
     assert NOT_MEANINGFUL in text
     assert all(i.probability is None for i in insights)
     assert all(i.planned_spend is None for i in insights)
+    moved = [i.id for i in build_insights(make_bundle(), analysis) if i.planned_spend is not None]
+    assert moved and [i.id for i in insights if i.move_withheld] == moved  # a greyed note where a link was
     realloc = next(i for i in insights if i.id == "reallocate-budget")
     assert realloc.numbers["p_better"] is None and realloc.probability_reason
     assert insights[0].id == "trust" and "propose no planner moves" in insights[0].text

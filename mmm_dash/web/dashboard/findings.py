@@ -10,7 +10,7 @@ from dash import html
 
 from mmm_dash.core.health import CheckStatus, HealthReview
 from mmm_dash.core.insights import ACTION_LABELS, Insight
-from mmm_dash.core.trust import NOT_MEANINGFUL, Trust, TrustLevel, assess_trust, high_basis
+from mmm_dash.core.trust import NOT_MEANINGFUL, Trust, TrustLevel, assess_trust
 
 TRUST_COLORS = {TrustLevel.HIGH: "success", TrustLevel.CAUTION: "warning", TrustLevel.LOW: "danger"}
 TRUST_LABELS = {
@@ -33,12 +33,6 @@ ACTION_COLORS = {
 def slug(text: str) -> str:
     """A component id part from a channel name (model files may use any characters)."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "x"
-
-
-def trust_summary(view) -> str:
-    """The numbers a high trust level rests on (`core.trust.high_basis`: the same effective sample
-    size as Compare and Diagnostics)."""
-    return high_basis(view.bundle, view.analysis)
 
 
 def trust_banner(view, trust: Trust | None = None):
@@ -140,7 +134,7 @@ def planner_link(view, insight: Insight, text: str, link_id: str):
     href = planner_href(view, insight.planned_spend)
     if href:
         return html.A(text, href=href, className="small", id=link_id)
-    if insight.probability_reason:
+    if insight.move_withheld:
         return html.Span(f"No planner move: {NOT_MEANINGFUL}.", className="small text-secondary", id=link_id)
     return None
 
