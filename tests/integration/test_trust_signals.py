@@ -85,7 +85,7 @@ def test_pages_and_downloads_of_an_unconverged_model_state_no_probability_and_no
         assert not STATED_PROBABILITY.search(body), name
     compare = client.get("/compare/download.json?model=stuck&base_model=stuck&base_period=2024").get_json()
     assert compare["rows"] and all(r["prob_up"] is None for r in compare["rows"])
-    assert NOT_MEANINGFUL in compare["findings"][0]
+    assert NOT_MEANINGFUL in compare["findings"][0] and NOT_MEANINGFUL in compare["probability_reason"]
 
     plan = _saved_plan(unconverged_app, bundle)  # Compare plans: P(row beats column) too
     plans = client.get(f"/scenarios/compare.json?model=stuck&period=all&compare=historical,{plan}").get_json()
