@@ -152,5 +152,5 @@ def test_report_tables_say_their_currency():
     analysis = bundle.period("all")
     page = report.report_html(bundle, analysis, [])
     table = page.split("<h2>Per-channel metrics</h2>")[1].split("</table>")[0]
-    assert "<th>Spend ($)</th>" in table and "<th>Incremental revenue (90% CI) ($)</th>" in table
+    assert "<th>Spend ($)</th>" in table and "<th>Incremental revenue ($) (90% CI)</th>" in table
     assert re.search(r"<td>\$\d", table)

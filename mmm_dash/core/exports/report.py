@@ -33,7 +33,7 @@ def trust_section(bundle: Bundle, analysis: PeriodAnalysis) -> str:
     items = "".join(f"<li>{html.escape(r.what)}. {html.escape(r.fix)}</li>" for r in trust.reasons)
     return (
         f'<div class="trust trust-{trust.level.value}"><strong>Trust: {trust.level.value}</strong> — '
-        f"{html.escape(trust.verdict)}" + (f"<ul>{items}</ul>" if items else "") + "</div>"
+        f"{html.escape(trust.verdict_reason)}" + (f"<ul>{items}</ul>" if items else "") + "</div>"
     )
 
 
@@ -85,7 +85,7 @@ def report_html(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
         for h in (
             "Channel",
             with_currency("Spend"),
-            with_currency(f"Incremental {info.outcome_label} ({CI})", info.has_revenue),
+            with_currency(f"Incremental {info.outcome_label}", info.has_revenue) + f" ({CI})",
             f"{info.roi_label} ({CI})",
             "mROI",
             with_currency(f"Cost per incremental {info.kpi_name}"),
