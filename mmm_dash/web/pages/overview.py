@@ -87,7 +87,7 @@ def body(view: View) -> list:
     return [
         page_header(
             "Overview",
-            f"{info.name} · {a.period.label} · KPI: {info.kpi_description}, {info.geography_label}",
+            f"{info.name} · {a.period.label} · {info.kpi_description}, {info.geography_label}",
         ),
         cards,
         dbc.Row(
