@@ -94,6 +94,16 @@ class ModelInfo:
         return "revenue" if self.has_revenue else self.kpi_name
 
     @property
+    def kpi_description(self) -> str:
+        """The KPI and its type, as every page, export and the report name it: 'revenue (a revenue KPI)',
+        'conversions (not revenue; valued with revenue per KPI)' or 'visits (not revenue; no revenue per KPI)'."""
+        if self.kpi_type == "revenue":
+            return f"{self.kpi_name} (a revenue KPI)"
+        if self.has_revenue:
+            return f"{self.kpi_name} (not revenue; valued in revenue with revenue per KPI)"
+        return f"{self.kpi_name} (not revenue; no revenue per KPI, so results are counts of {self.kpi_name})"
+
+    @property
     def roi_label(self) -> str:
         """'ROI' for revenue models, else the KPI per unit of spend."""
         return "ROI" if self.has_revenue else f"{self.kpi_name} per unit of spend"

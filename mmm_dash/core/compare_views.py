@@ -29,6 +29,7 @@ import numpy as np
 from mmm_dash.core.bundle import TOTAL_CHANNEL, ModelInfo, PeriodAnalysis
 from mmm_dash.core.formatting import CI, compact, cost_per_kpi, kpi_cost_scale, money, pct, prob, ratio
 from mmm_dash.core.health import HealthReview
+from mmm_dash.core.trust import NOT_MEANINGFUL
 from mmm_dash.core.windows import summarise
 
 CONFIDENT = 0.9  # a change is stated as "rose"/"fell" when P(up) is at least this (or at most 1 - this)
@@ -55,7 +56,8 @@ class ViewSide:
     analysis: PeriodAnalysis
     health: HealthReview | None = None
     max_rhat: float = float("nan")
-    min_ess: float = float("nan")
+    min_ess: float = float("nan")  # core.trust.channel_ess: the smallest ESS of a channel parameter
+    converged: bool = True  # core.trust.converged; when either side did not, no P(up) is stated
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,8 +250,20 @@ def compare_views(a: ViewSide, b: ViewSide) -> ViewComparison:
         ("MAPE", fa.get("mape"), fb.get("mape")),
         ("wMAPE", fa.get("wmape"), fb.get("wmape")),
     )
+    unconverged = [s for s, side in (("A", a), ("B", b)) if not side.converged]
+    if unconverged:  # P(up) is not meaningful on draws of a sampler that did not converge
+        rows, total = [_without_probabilities(r) for r in rows], _without_probabilities(total)
     comparison = ViewComparison(a, b, paired, note, metrics, skipped, tuple(rows), total, fit, (), caveats(a, b))
-    return dataclasses.replace(comparison, findings=tuple(what_changed(comparison)))
+    first = (
+        [f"P(up): {NOT_MEANINGFUL} ({' and '.join(unconverged)} did not converge); changes show their intervals only."]
+        if unconverged
+        else []
+    )
+    return dataclasses.replace(comparison, findings=tuple(first + what_changed(comparison)))
+
+
+def _without_probabilities(row: ChannelComparison) -> ChannelComparison:
+    return dataclasses.replace(row, metrics={m: dataclasses.replace(c, prob_up=None) for m, c in row.metrics.items()})
 
 
 # -- like for like --------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ contradict each other:
 6. **hold** otherwise.
 
 Models without revenue speak in cost per incremental KPI: rules 2, 4 and 5 need revenue and are skipped.
-When trust is low (`core.trust`), the first finding says what to fix and every probability is softened.
+When trust is low (`core.trust`), the first finding says what to fix and every probability is softened;
+when the sampler did not converge, no finding states a probability or proposes a planner move
+(`Trust.probabilities_meaningful`): each says the probability is not meaningful until the model converges.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ import numpy as np
 
 from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis
 from mmm_dash.core.comparison import Summary
-from mmm_dash.core.formatting import BOUND, CI, cost_interval, cost_per_kpi, interval, money, outcome, pct, prob, ratio
+from mmm_dash.core.formatting import BOUND, CI, cost_interval, cost_per_kpi, interval, money, outcome, pct, ratio
 from mmm_dash.core.health import CheckStatus, HealthReview
 from mmm_dash.core.metrics import judge_plans
-from mmm_dash.core.trust import Trust, TrustLevel, assess_trust
+from mmm_dash.core.trust import NOT_MEANINGFUL, Trust, TrustLevel, assess_trust
 
 CONFIDENT = 0.9  # posterior probability we call "confident"
 WIDE_INTERVAL = 1.0  # credible interval wider than the mean itself: too uncertain to act on
@@ -66,10 +68,12 @@ class Insight:
     title: str
     text: str
     numbers: dict[str, float]
-    probability: float | None  # the posterior probability the insight rests on
+    probability: float | None  # the posterior probability the insight rests on (None: none, or not meaningful)
     priority: float  # higher first
     action: str = ""  # a channel verdict's action (ACTIONS); "" for other findings
     planned_spend: tuple[float, ...] | None = None  # the allocation "open in the planner" applies
+    probability_reason: str | None = None  # why `probability` is None although the finding rests on one
+    move_withheld: bool = False  # a planner move was left out: the sampler did not converge
 
 
 def break_even_multiplier(analysis: PeriodAnalysis, channel: str) -> float | None:
@@ -85,10 +89,10 @@ def break_even_multiplier(analysis: PeriodAnalysis, channel: str) -> float | Non
     return float(curves.multipliers[below[0]])
 
 
-def _roi_sentence(info: ModelInfo, row, p_above: float) -> str:
+def _roi_sentence(info: ModelInfo, row, p_above: float, trust: Trust) -> str:
     return (
         f"{info.roi_label} {ratio(row.roi_mean)} ({CI} {interval(row.roi_ci_lo, row.roi_ci_hi)}), "
-        f"P({info.roi_label} > 1) {prob(p_above)}"
+        f"{trust.p(f'{info.roi_label} > 1', p_above)}"
     )
 
 
@@ -182,9 +186,9 @@ def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallo
     window = analysis.curves_period.label if analysis.curves_period else analysis.period.label
     held = f" {', '.join(plan.held)} stay at their spend (too uncertain to move)." if plan.held else ""
     sure = (
-        f"P(better than today) {prob(plan.p_better)}"
-        if plan.p_better >= CONFIDENT
-        else f"but P(better than today) is only {prob(plan.p_better)}: the gain may be noise"
+        trust.p("better than today", plan.p_better)
+        if plan.p_better >= CONFIDENT or not trust.probabilities_meaningful
+        else f"but {trust.p('better than today', plan.p_better)} only: the gain may be noise"
     )
 
     def amount(x):
@@ -208,12 +212,14 @@ def reallocation_insight(info: ModelInfo, analysis: PeriodAnalysis, plan: Reallo
             "outcome_gain_ci_lo": plan.gain.ci_lo,
             "outcome_gain_ci_hi": plan.gain.ci_hi,
             "relative_gain": rel,
-            "p_better": plan.p_better,
+            "p_better": trust.probability(plan.p_better),
             **{f"spend_change_{c}": float(d) for c, d in zip(plan.channels, delta, strict=True)},
         },
-        plan.p_better,
+        trust.probability(plan.p_better),
         4 + max(rel, 0) * 10,
-        planned_spend=tuple(float(v) for v in plan.planned),
+        planned_spend=tuple(float(v) for v in plan.planned) if trust.probabilities_meaningful else None,
+        probability_reason=trust.probability_reason,
+        move_withheld=not trust.probabilities_meaningful,
     )
 
 
@@ -240,14 +246,19 @@ def _verdict(
     i = plan.channels.index(channel) if plan is not None else None
     move = 0.0 if plan is None or plan.historical[i] <= 0 else float(plan.planned[i] / plan.historical[i] - 1)
     numbers["planned_move"] = move
-    headline = _roi_sentence(info, row, p_roi) if has_revenue else _cpik_sentence(info, row, analysis.cost_scale)
+    headline = (
+        _roi_sentence(info, row, p_roi, trust)
+        if has_revenue
+        else _cpik_sentence(info, row, analysis.cost_scale)
+    )
     planned = None
     failed = [c for c in flags if c.status is CheckStatus.FAIL]
     probability: float | None = None
     if has_revenue and 1 - p_roi >= CONFIDENT and not failed:
         action, probability = "cut", 1 - p_roi
+        below = f"; {trust.p(f'{info.roi_label} < 1', 1 - p_roi)}" if trust.converged else ""  # stated once
         text = (
-            f"{headline}; P({info.roi_label} < 1) {prob(1 - p_roi)}. Its {money(row.spend)} of spend brings back "
+            f"{headline}{below}. Its {money(row.spend)} of spend brings back "
             f"{money(row.incremental_outcome_mean)}: cut it or change how it is bought."
         )
         if move >= MOVE:
@@ -292,7 +303,7 @@ def _verdict(
     elif has_revenue and p_roi >= CONFIDENT and row.mroi_mean > BREAK_EVEN_MROI:
         action, probability = "grow", p_roi
         text = (
-            f"{headline}; mROI {ratio(row.mroi_mean)} (P(mROI > 1) {prob(p_mroi)}): its next unit of spend still "
+            f"{headline}; mROI {ratio(row.mroi_mean)} ({trust.p('mROI > 1', p_mroi)}): its next unit of spend still "
             "returns more than it costs, so new budget can go here."
         )
     elif has_revenue and row.mroi_mean < BREAK_EVEN_MROI <= row.roi_mean:
@@ -304,7 +315,7 @@ def _verdict(
             else "Its curve's marginal return is below 1 from the start."
         )
         text = (
-            f"{headline}, but mROI is {ratio(row.mroi_mean)} (P(mROI < 1) {prob(1 - p_mroi)}): the next unit of "
+            f"{headline}, but mROI is {ratio(row.mroi_mean)} ({trust.p('mROI < 1', 1 - p_mroi)}): the next unit of "
             f"spend returns less than it costs. {where} Hold or trim rather than add."
         )
     else:
@@ -324,10 +335,12 @@ def _verdict(
         title,
         trust.qualify(text) if probability is not None else text,
         numbers,
-        probability,
+        trust.probability(probability),
         2 - ACTIONS.index(action) / 10,
         action=action,
-        planned_spend=None if planned is None else tuple(float(v) for v in planned),
+        planned_spend=None if planned is None or not trust.probabilities_meaningful else tuple(map(float, planned)),
+        probability_reason=trust.probability_reason if probability is not None else None,
+        move_withheld=planned is not None and not trust.probabilities_meaningful,
     )
 
 
@@ -354,6 +367,11 @@ def trust_insight(trust: Trust) -> Insight | None:
         return None
     low = trust.low
     text = trust.headline + ". " + " ".join(f"To fix: {f}" for f in trust.fixes[:3])
+    if not trust.probabilities_meaningful:
+        text += (
+            " Until the sampler converges, findings state no probabilities and propose no planner moves: "
+            f"they are {NOT_MEANINGFUL}."
+        )
     return Insight(
         "trust",
         "trust",

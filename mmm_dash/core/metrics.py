@@ -122,11 +122,12 @@ def judge_plans(
     return PlanJudgement(objective, difference, p_better)
 
 
-def judgement_sentence(judged: PlanJudgement, kpi_name: str = "KPI") -> str:
+def judgement_sentence(judged: PlanJudgement, kpi_name: str = "KPI", meaningful: bool = True) -> str:
     """'P(better) = 87%, judged on …': what the probability is about, and the objective's change when it
-    is not the outcome shown beside it."""
-    from mmm_dash.core.formatting import CI, interval, kpi_cost_scale, money, prob
+    is not the outcome shown beside it (no probability while the model has not converged)."""
+    from mmm_dash.core.formatting import CI, interval, kpi_cost_scale, money
     from mmm_dash.core.formatting import cost_per_kpi as cost_text
+    from mmm_dash.core.trust import probability_text
 
     d, objective = judged.difference, judged.objective
     sign = "+" if d.mean >= 0 else "−"
@@ -136,4 +137,4 @@ def judgement_sentence(judged: PlanJudgement, kpi_name: str = "KPI") -> str:
         change = f"cost {sign}{cost_text(abs(d.mean), kpi_name, kpi_cost_scale(abs(d.mean)))}, "
     else:
         change = ""
-    return f"{change}P(better) {prob(judged.p_better)}, {objective.describe(kpi_name)}"
+    return f"{change}{probability_text('better', judged.p_better, meaningful)}, {objective.describe(kpi_name)}"

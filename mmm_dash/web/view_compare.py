@@ -12,6 +12,7 @@ from mmm_dash.builder.catalog import ModelUnavailable
 from mmm_dash.core.bundle import Bundle, PeriodAnalysis, UnknownGeoError, UnknownPeriodError
 from mmm_dash.core.compare_views import ViewSide, compare_views, default_baseline
 from mmm_dash.core.exports.comparison import comparison_csv, comparison_document
+from mmm_dash.core.trust import channel_ess, converged
 from mmm_dash.core.windows import range_key
 from mmm_dash.web.downloads import attachment, safe_filename_part
 
@@ -32,13 +33,15 @@ def side_label(bundle: Bundle, analysis: PeriodAnalysis) -> str:
 
 def make_side(bundle: Bundle, analysis: PeriodAnalysis) -> ViewSide:
     rhat = bundle.rhat
+    ess = channel_ess(rhat)  # the figure the trust banner and Diagnostics quote
     return ViewSide(
         label=side_label(bundle, analysis),
         info=bundle.info,
         analysis=analysis,
         health=bundle.health,
         max_rhat=float(rhat["max_r_hat"].max()) if len(rhat) else float("nan"),
-        min_ess=float(rhat["min_ess"].min()) if "min_ess" in rhat and len(rhat) else float("nan"),
+        min_ess=ess.value if ess is not None else float("nan"),
+        converged=converged(bundle),
     )
 
 

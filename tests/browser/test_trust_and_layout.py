@@ -12,6 +12,7 @@ from mmm_dash.builder.catalog import ModelCatalog
 from mmm_dash.core.status import BundleStatus
 from tests.browser.helpers import severe_errors, sign_in, text_of, wait_for
 from tests.helpers import TEST_CACHE, make_app
+from tests.unit.test_trust import STATED_PROBABILITY
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +101,9 @@ def test_a_model_that_did_not_converge_says_so_on_every_page(dash_duo, tmp_path)
         assert "Fix the model before acting on it" in first
         verdicts = driver.find_elements("css selector", ".verdict-card")
         assert verdicts and all("provisional" in v.text for v in verdicts)
+        listed = text_of(driver, "#insight-list")  # no probability and no planner link (core.trust.converged)
+        assert "not meaningful until the model converges" in listed and not STATED_PROBABILITY.search(listed)
+        assert not driver.find_elements("css selector", "#insight-list a[href*='plan=']")
     report = driver.execute_script("return fetch('/export/report.html?model=unconverged').then(r => r.text())")
     assert "Trust: low" in report and "Model health: Fail" in report
     assert severe_errors(dash_duo) == []

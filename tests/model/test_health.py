@@ -14,8 +14,10 @@ from mmm_dash.core.exports import documents, report
 from mmm_dash.core.health import CheckStatus
 from mmm_dash.core.insights import build_insights
 from mmm_dash.core.status import BundleStatus
+from mmm_dash.core.trust import converged
 from tests.helpers import TEST_CACHE
 from tests.model import shapes
+from tests.unit.test_trust import STATED_PROBABILITY
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +49,10 @@ def test_the_failure_reaches_insights_and_every_export(unconverged):
     insights = build_insights(bundle, analysis)
     assert insights[0].id == "trust" and "did not converge" in insights[0].text and "R-hat" in insights[0].text
     assert all("(provisional)" in i.title for i in insights if i.id.startswith("verdict-"))
+    # a real unconverged fit: no probability and no planner move anywhere (tests/unit/test_trust.py)
+    assert not converged(bundle)
+    assert all(i.probability is None and i.planned_spend is None for i in insights)
+    assert not STATED_PROBABILITY.search(" ".join(i.text for i in insights))
     metrics = documents.metrics_document(bundle, analysis)
     assert metrics["health"]["status"] == "fail"
     assert (

@@ -7,6 +7,7 @@ import datetime as dt
 from mmm_dash.core.bundle import CONFIDENCE
 from mmm_dash.core.compare_views import ViewComparison, ViewSide, comparison_rows, model_changes
 from mmm_dash.core.exports.documents import FORMAT_VERSION, clean, csv_text
+from mmm_dash.core.trust import not_meaningful_reason
 
 
 def _side(s: ViewSide) -> dict:
@@ -42,6 +43,7 @@ def comparison_document(c: ViewComparison) -> dict:
             "change": "b - a",
             "metrics": list(c.metrics),
             "not_compared": c.not_compared,
+            "probability_reason": not_meaningful_reason(c.a.converged and c.b.converged),  # set: every prob_up null
             "rows": comparison_rows(c),
             "caveats": list(c.caveats),
             "model_changes": [

@@ -141,7 +141,8 @@ def metrics_document(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
 
 
 def insights_document(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight] | None = None) -> dict:
-    """`insights.json`: the period's insights with their numbers and probabilities."""
+    """`insights.json`: the period's insights with their numbers and probabilities (null, with a
+    `probability_reason`, when the sampler did not converge: see `core.trust.converged`)."""
     insights = insights if insights is not None else build_insights(bundle, analysis)
     return clean(
         {
@@ -154,6 +155,7 @@ def insights_document(bundle: Bundle, analysis: PeriodAnalysis, insights: list[I
                     "title": i.title,
                     "text": i.text,
                     "probability": i.probability,
+                    "probability_reason": i.probability_reason,
                     "numbers": i.numbers,
                 }
                 for i in insights
@@ -179,7 +181,17 @@ def metrics_csv(analysis: PeriodAnalysis, has_revenue: bool = True) -> str:
 
 def insights_csv(insights: list[Insight]) -> str:
     """`insights.csv`: one row per insight, its main numbers in columns and all of them as JSON."""
-    header = ["id", "kind", "channel", "title", "text", "probability", *INSIGHT_CSV_NUMBERS, "numbers_json"]
+    header = [
+        "id",
+        "kind",
+        "channel",
+        "title",
+        "text",
+        "probability",
+        "probability_reason",
+        *INSIGHT_CSV_NUMBERS,
+        "numbers_json",
+    ]
     rows = [header]
     for i in insights:
         rows.append(
@@ -190,6 +202,7 @@ def insights_csv(insights: list[Insight]) -> str:
                 i.title,
                 i.text,
                 "" if i.probability is None else i.probability,
+                i.probability_reason or "",
                 *[i.numbers.get(k, "") for k in INSIGHT_CSV_NUMBERS],
                 json.dumps(clean(i.numbers), sort_keys=True),
             ]
@@ -206,7 +219,8 @@ def insights_text(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insig
     lines = [
         f"Media-mix model insights: {info.name}",
         f"Period: {analysis.period.label}",
-        f"KPI: {info.kpi_name}; outcome measured in {info.outcome_label}; intervals are {LEVEL} credible intervals.",
+        f"KPI: {info.kpi_description}; outcome measured in {info.outcome_label}; intervals are {LEVEL} credible "
+        "intervals.",
         "",
         f"Paid spend {money(total.spend)} drove "
         f"{outcome(total.incremental_outcome_mean, info.has_revenue)} incremental "

@@ -31,7 +31,7 @@ def inspect_text(bundle: Bundle, analysis: PeriodAnalysis) -> str:
     lines = [
         f"Model        {info.name} ({info.file_name})",
         f"Meridian     {info.meridian_version}   sha256 {info.sha256[:16]}…",
-        f"KPI          {info.kpi_name} ({info.kpi_type}); outcome in {info.outcome_label}",
+        f"KPI          {info.kpi_description}; outcome in {info.outcome_label}",
         f"Geography    {info.geography_label}",
         f"Time         {info.time_start} – {info.time_end} ({info.n_times} periods)",
         f"Channels     paid: {', '.join(info.paid_channels)}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from mmm_dash.core.bundle import Bundle, PeriodAnalysis
-from mmm_dash.core.formatting import CI, LEVEL, compact, pct, ratio, with_interval
+from mmm_dash.core.formatting import CI, LEVEL, money, outcome, pct, ratio, with_currency, with_interval
 from mmm_dash.core.insights import Insight
 from mmm_dash.core.tables import channel_metrics
 
@@ -25,14 +25,15 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{color:#6
 
 
 def trust_section(bundle: Bundle, analysis: PeriodAnalysis) -> str:
-    """The trust banner, as on every page: level, reasons with their numbers, what to fix."""
+    """The trust banner, as on every page: the combined verdict (which check drives it, and Meridian's
+    review beside it), the reasons with their numbers, what to fix."""
     from mmm_dash.core.trust import assess_trust
 
     trust = assess_trust(bundle, analysis)
     items = "".join(f"<li>{html.escape(r.what)}. {html.escape(r.fix)}</li>" for r in trust.reasons)
     return (
         f'<div class="trust trust-{trust.level.value}"><strong>Trust: {trust.level.value}</strong> — '
-        f"{html.escape(trust.headline)}" + (f"<ul>{items}</ul>" if items else "") + "</div>"
+        f"{html.escape(trust.verdict_reason)}" + (f"<ul>{items}</ul>" if items else "") + "</div>"
     )
 
 
@@ -40,7 +41,7 @@ def health_section(bundle: Bundle) -> str:
     """Meridian's model health review: each check's status, finding and recommendation."""
     health = bundle.health
     if health is None:
-        return "<h2>Model health</h2><p>This bundle has no health review.</p>"
+        return "<h2>Model health (Meridian's own review)</h2><p>This bundle has no health review.</p>"
     rows = "".join(
         f'<tr><td>{html.escape(c.name)}</td><td class="status-{c.status.value}">{c.status.label}</td>'
         f"<td>{html.escape(c.message)}</td><td>{html.escape(c.recommendation)}</td></tr>"
@@ -48,8 +49,9 @@ def health_section(bundle: Bundle) -> str:
     )
     skipped = f'<p class="note">Not run: {html.escape(", ".join(health.skipped))}.</p>' if health.skipped else ""
     return (
-        f"<h2>Model health: {health.status.label}</h2><p>{html.escape(health.summary)} "
-        f"(Meridian's health score {health.score:.0f} of 100.)</p>"
+        f"<h2>Model health: {health.status.label} (Meridian's own review)</h2><p>{html.escape(health.summary)} "
+        f"(Meridian's health score {health.score:.0f} of 100. This is Meridian's verdict on its own checks; "
+        "the trust verdict above also weighs fit on this window and effective sample size.)</p>"
         "<table><thead><tr><th>Check</th><th>Status</th><th>Finding</th><th>Meridian's recommendation</th></tr>"
         f"</thead><tbody>{rows}</tbody></table>{skipped}"
     )
@@ -74,15 +76,19 @@ def report_html(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
         for title, fig in figures
     )
     metrics = channel_metrics(analysis, include_total=True)
+
+    def amount(x):
+        return outcome(x, info.has_revenue)
+
     head = "".join(
-        f"<th>{h}</th>"
+        f"<th>{html.escape(h)}</th>"
         for h in (
             "Channel",
-            "Spend",
-            f"Incremental {info.outcome_label} ({CI})",
+            with_currency("Spend"),
+            with_currency(f"Incremental {info.outcome_label}", info.has_revenue) + f" ({CI})",
             f"{info.roi_label} ({CI})",
             "mROI",
-            "CPIK",
+            with_currency(f"Cost per incremental {info.kpi_name}"),
             "% contribution",
         )
     )
@@ -92,13 +98,13 @@ def report_html(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
             f"<td>{html.escape(str(c))}</td>"
             for c in (
                 r.channel,
-                compact(r.spend),
+                money(r.spend),
                 with_interval(
-                    r.incremental_outcome_mean, r.incremental_outcome_ci_lo, r.incremental_outcome_ci_hi, compact
+                    r.incremental_outcome_mean, r.incremental_outcome_ci_lo, r.incremental_outcome_ci_hi, amount
                 ),
                 with_interval(r.roi_mean, r.roi_ci_lo, r.roi_ci_hi),
                 ratio(r.mroi_mean),
-                compact(r.cpik_mean),
+                money(r.cpik_mean, 4),
                 pct(r.pct_of_contribution_mean),
             )
         )
@@ -116,7 +122,7 @@ def report_html(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
             *((("Fitted", info.fit_date[:10]),) if info.fit_date else ()),
             ("Period", f"{analysis.period.label} ({analysis.period.start} – {analysis.period.end})"),
             ("Geo", analysis.geo or "all geos"),
-            ("KPI", f"{info.kpi_name} ({info.kpi_type})"),
+            ("KPI and its type", info.kpi_description),
             ("Geography", info.geography_label),
             ("Samples", f"{info.n_chains} chains × {info.n_draws} draws"),
             ("Meridian", info.meridian_version),

@@ -10,7 +10,7 @@ from dash import html
 
 from mmm_dash.core.health import CheckStatus, HealthReview
 from mmm_dash.core.insights import ACTION_LABELS, Insight
-from mmm_dash.core.trust import CHANNEL_PARAMS, Trust, TrustLevel, assess_trust
+from mmm_dash.core.trust import NOT_MEANINGFUL, Trust, TrustLevel, assess_trust
 
 TRUST_COLORS = {TrustLevel.HIGH: "success", TrustLevel.CAUTION: "warning", TrustLevel.LOW: "danger"}
 TRUST_LABELS = {
@@ -35,32 +35,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-") or "x"
 
 
-def trust_summary(view) -> str:
-    """The banner's one line when trust is high: the numbers it rests on."""
-    rhat = view.bundle.rhat
-    parts = []
-    if len(rhat):
-        parts.append(f"max R-hat {rhat['max_r_hat'].max():.2f}")
-        channel = rhat[[bool(CHANNEL_PARAMS.search(str(p))) for p in rhat["param"]]]
-        if "min_ess" in rhat and channel["min_ess"].notna().any():
-            parts.append(f"smallest effective sample size of a channel parameter {channel['min_ess'].min():.0f}")
-    parts.append(f"{view.info.n_posterior_draws} draws")
-    r2 = view.analysis.fit.get("r_squared")
-    if r2 is not None:
-        parts.append(f"R² {r2:.2f}")
-    if view.bundle.health is not None:
-        parts.append(f"Meridian health review: {view.bundle.health.status.label.lower()}")
-    return ", ".join(parts)
-
-
 def trust_banner(view, trust: Trust | None = None):
     """On every page, under the controls: how far this view's numbers can be trusted, and what to fix."""
     trust = trust or assess_trust(view.bundle, view.analysis)
     diagnostics = html.A("Diagnostics", href="/diagnostics" + view.query(), className="alert-link")
-    label = html.Strong(TRUST_LABELS[trust.level] + ": ", className="me-1")
+    label = html.Strong(f"{TRUST_LABELS[trust.level]} (trust: {trust.level.value}): ", className="me-1")
     if trust.level is TrustLevel.HIGH:
         return dbc.Alert(
-            [label, f"{trust_summary(view)}. Details on ", diagnostics, "."],
+            [label, trust.verdict_reason, " Details on ", diagnostics, "."],
             color="success",
             className="py-1 px-3 small trust-banner mb-3",
             id="trust-banner",
@@ -68,7 +50,8 @@ def trust_banner(view, trust: Trust | None = None):
     reasons = html.Ul([html.Li([r.what, ". ", html.Em(r.fix)]) for r in trust.reasons], className="mb-1 mt-1")
     return dbc.Alert(
         [
-            html.Div([label, trust.headline + "."]),
+            html.Div([label, trust.verdict_reason], id="trust-verdict"),
+            html.Div(trust.headline + ".", className="small"),
             html.Details([html.Summary(f"Why, and what to fix ({len(trust.reasons)})"), reasons], className="mt-1"),
             html.Div(
                 ["The numbers below are what the model says; check them on ", diagnostics, "."], className="small"
@@ -112,7 +95,7 @@ def health_card(health: HealthReview | None, with_details: bool = False, card_id
         return dbc.Card(dbc.CardBody("This bundle has no health review; rebuild it."), id=card_id)
     header = html.Div(
         [
-            html.Span("Model health (Meridian's review)"),
+            html.Span("Meridian's own review (ModelReviewer)"),
             html.Span(
                 [
                     dbc.Badge(health.status.label, color=STATUS_COLORS[health.status], className="me-2"),
@@ -123,7 +106,12 @@ def health_card(health: HealthReview | None, with_details: bool = False, card_id
         className="d-flex justify-content-between align-items-center",
     )
     body = [
-        html.Div(health.summary, className="small mb-2"),
+        html.Div(health.summary, className="small mb-1"),
+        html.Div(
+            "Meridian's verdict on its own checks. The trust banner combines it with fit on this window and "
+            "effective sample size, which Meridian's review does not judge.",
+            className="small text-secondary mb-2",
+        ),
         dbc.Table(html.Tbody(health_rows(health, with_details)), size="sm", className="mb-0 health-table"),
     ]
     if health.skipped:
@@ -140,13 +128,19 @@ def planner_href(view, planned: tuple[float, ...] | None) -> str | None:
     return "/scenarios" + view.query() + ("&" if view.query() else "?") + f"plan={multiples}"
 
 
+def planner_link(view, insight: Insight, text: str, link_id: str):
+    """'Open in the planner' on an insight's move; when the sampler did not converge, a greyed note in
+    its place (the insight then carries no move: `Trust.probabilities_meaningful`)."""
+    href = planner_href(view, insight.planned_spend)
+    if href:
+        return html.A(text, href=href, className="small", id=link_id)
+    if insight.move_withheld:
+        return html.Span(f"No planner move: {NOT_MEANINGFUL}.", className="small text-secondary", id=link_id)
+    return None
+
+
 def verdict_card(view, verdict: Insight, compact_text: bool = False):
-    href = planner_href(view, verdict.planned_spend)
-    link = (
-        html.A("Open in the planner with this move →", href=href, className="small", id=f"plan-{slug(verdict.channel)}")
-        if href
-        else None
-    )
+    link = planner_link(view, verdict, "Open in the planner with this move →", f"plan-{slug(verdict.channel)}")
     return dbc.Card(
         dbc.CardBody(
             [

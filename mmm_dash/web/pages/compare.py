@@ -15,6 +15,7 @@ from mmm_dash.core.figures.planning import comparison_chart
 from mmm_dash.core.formatting import CI, compact, interval, money, prob, ratio, with_interval
 from mmm_dash.core.metrics import Objective
 from mmm_dash.core.scenario import ScenarioError
+from mmm_dash.core.trust import NOT_MEANINGFUL, converged
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.scenarios import compare, service
@@ -112,7 +113,7 @@ def result(model: str, period: str, selection: list[str]):
             chart_card("Totals", totals_table(c, info), header_right=downloads),
             chart_card(
                 "Who beats whom",
-                probability_matrix(c, info),
+                probability_matrix(c, info, converged(compared.bundle)),
                 note=f"Each cell: the posterior probability that the row is better than the column, counted over "
                 f"{c.n_draws} paired draws (a tie counts half), and the difference row − column with its {CI}. "
                 "Plans of equal budget are judged on incremental outcome; when budgets differ, on "
@@ -147,7 +148,7 @@ def totals_table(c, info):
     return dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-0", id="cmp-totals")
 
 
-def probability_matrix(c, info):
+def probability_matrix(c, info, meaningful: bool = True):
     names = [s.name for s in c.scenarios]
     head = html.Thead(html.Tr([html.Th("P(row beats column)")] + [html.Th(n) for n in names]))
     rows = []
@@ -162,7 +163,9 @@ def probability_matrix(c, info):
             cells.append(
                 html.Td(
                     [
-                        html.Div(f"P {prob(float(c.prob_beats[i, j]))}", className="fw-semibold"),
+                        html.Div(f"P {prob(float(c.prob_beats[i, j]))}", className="fw-semibold")
+                        if meaningful
+                        else html.Div(f"P: {NOT_MEANINGFUL}", className="small text-secondary"),
                         html.Div(f"{objective_name(objective, info)} {signed(d.mean, fmt)}", className="small"),
                         html.Div(f"({interval(d.ci_lo, d.ci_hi, fmt)})", className="small text-secondary"),
                     ],

@@ -26,6 +26,7 @@ from mmm_dash.core.compare_views import (
 )
 from mmm_dash.core.figures.compare import change_bars, dumbbell
 from mmm_dash.core.formatting import CI, compact, interval, money, outcome, pct, ratio
+from mmm_dash.core.trust import SampleSize
 from mmm_dash.core.windows import range_key
 from mmm_dash.web.dashboard.components import chart_card, csv_json_buttons, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import ALL_GEOS, View, catalog, frame, labelled_select, resolve
@@ -376,7 +377,7 @@ def fit_table(c: ViewComparison):
     rows = [(label, fmt(a), fmt(b)) for (label, a, b), fmt in zip(c.fit, (_r2, _pct, _pct), strict=True)]
     rows += [
         ("Max R-hat", ratio(c.a.max_rhat, 3), ratio(c.b.max_rhat, 3)),
-        ("Min effective sample size", compact(c.a.min_ess), compact(c.b.min_ess)),
+        (f"Smallest effective sample size ({SampleSize.SCOPE})", compact(c.a.min_ess), compact(c.b.min_ess)),
         ("Posterior draws", f"{c.a.info.n_posterior_draws:,}", f"{c.b.info.n_posterior_draws:,}"),
         ("Meridian health review", health(c.a), health(c.b)),
     ]

@@ -7,7 +7,7 @@ import pandas as pd
 from dash import html
 
 from mmm_dash.core.figures.charts import rhat_bars
-from mmm_dash.core.trust import MIN_ESS, RHAT_THRESHOLD
+from mmm_dash.core.trust import CHANNEL_PARAMS, MIN_ESS, RHAT_THRESHOLD, SampleSize, channel_ess
 from mmm_dash.web.dashboard.components import chart_card, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.dashboard.findings import health_card
@@ -21,8 +21,10 @@ def rhat_frame(view: View) -> pd.DataFrame:
     if "min_ess" not in df:
         df["min_ess"] = float("nan")
     df["flag"] = [
-        "R-hat above threshold" if r > RHAT_THRESHOLD else ("small sample" if e < MIN_ESS else "ok")
-        for r, e in zip(df["max_r_hat"], df["min_ess"].fillna(float("inf")), strict=True)
+        "R-hat above threshold"
+        if r > RHAT_THRESHOLD
+        else ("ok" if e >= MIN_ESS else "small sample" if CHANNEL_PARAMS.search(str(p)) else "small sample (baseline)")
+        for p, r, e in zip(df["param"], df["max_r_hat"], df["min_ess"].fillna(float("inf")), strict=True)
     ]
     return df[["param", "n_params", "avg_r_hat", "max_r_hat", "percent_bad_r_hat", "min_ess", "flag"]]
 
@@ -35,7 +37,7 @@ def info_rows(view: View):
         ("Fitted", info.fit_date[:19].replace("T", " ") + " UTC" if info.fit_date else "not recorded in the file"),
         ("SHA-256", info.sha256[:16] + "…"),
         ("Meridian version", info.meridian_version),
-        ("KPI", f"{info.kpi_name} ({info.kpi_type})"),
+        ("KPI and its type", info.kpi_description),
         ("Outcome measured in", "revenue" if info.has_revenue else info.kpi_name),
         ("Geography", info.geography_label),
         ("Time range", f"{info.time_start} – {info.time_end} ({info.n_times} periods)"),
@@ -85,6 +87,26 @@ def fit_rows(view: View):
     )
 
 
+def ess_status(rhat: pd.DataFrame):
+    """The effective sample size the trust banner and Compare quote (`core.trust.channel_ess`), and the
+    baseline groups whose small samples do not enter it."""
+    ess = channel_ess(rhat)
+    small = [str(p) for p, e in zip(rhat["param"], rhat["min_ess"], strict=True) if e < MIN_ESS]
+    baseline = [p for p in small if not CHANNEL_PARAMS.search(p)]
+    text = (
+        f"Smallest effective sample size of {SampleSize.SCOPE}: {ess.value:.0f} ({ess.param}), the figure the "
+        f"trust banner and Compare quote; below {MIN_ESS} it lowers trust."
+        if ess is not None
+        else "This bundle has no effective sample sizes of channel parameters."
+    )
+    if baseline:
+        text += (
+            f" Baseline groups below {MIN_ESS} ({', '.join(baseline)}) make the baseline's intervals less stable, "
+            "not the channels' ROI."
+        )
+    return html.Div(text, className="small mb-3", id="ess-status")
+
+
 def content(view: View):
     return frame(view, *cached(view, __name__, lambda: body(view)))
 
@@ -129,6 +151,7 @@ def body(view: View) -> list:
     return [
         page_header("Diagnostics", "Convergence, Meridian's health review, fit and model details"),
         status,
+        ess_status(rhat),
         health_card(view.bundle.health, with_details=True, card_id="health-details"),
         dbc.Row(
             [

@@ -9,7 +9,7 @@ from dash import html
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import download_buttons, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
-from mmm_dash.web.dashboard.findings import planner_href, verdict_card
+from mmm_dash.web.dashboard.findings import planner_link, verdict_card
 from mmm_dash.web.memo import cached
 
 dash.register_page(__name__, path="/insights", name="Insights", title="Insights · mmm-dash", order=5)
@@ -23,7 +23,6 @@ KIND_LABEL = {
 
 def insight_card(view: View, insight, n: int):
     label, color = KIND_LABEL.get(insight.kind, (insight.kind, "secondary"))
-    href = planner_href(view, insight.planned_spend)
     return dbc.Card(
         dbc.CardBody(
             [
@@ -35,9 +34,7 @@ def insight_card(view: View, insight, n: int):
                     className="mb-1",
                 ),
                 html.Div(insight.text, className="insight-text"),
-                html.A("Open in the planner with these moves →", href=href, className="small", id="plan-reallocation")
-                if href
-                else None,
+                planner_link(view, insight, "Open in the planner with these moves →", "plan-reallocation"),
             ]
         ),
         className=f"insight-card kind-{insight.kind} mb-2 shadow-sm",

@@ -87,9 +87,7 @@ def body(view: View) -> list:
     return [
         page_header(
             "Overview",
-            f"{info.name} · {a.period.label} · {info.kpi_name} "
-            f"({'revenue' if info.has_revenue else 'no revenue'}), "
-            f"{info.geography_label}",
+            f"{info.name} · {a.period.label} · {info.kpi_description}, {info.geography_label}",
         ),
         cards,
         dbc.Row(

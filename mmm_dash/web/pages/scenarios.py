@@ -30,7 +30,6 @@ from mmm_dash.core.formatting import (
     kpi_cost_scale,
     money,
     outcome,
-    prob,
     ratio,
 )
 from mmm_dash.core.metrics import PlanJudgement, judge_plans, judgement_sentence
@@ -52,6 +51,7 @@ from mmm_dash.core.planner import (
     mode_labels,
 )
 from mmm_dash.core.scenario import OptimizerMode, ScenarioError
+from mmm_dash.core.trust import converged, probability_text
 from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -580,7 +580,7 @@ def initial_summary(view: View, planned: list[float] | None = None):
     model = service.scenario_model(view.bundle, view.period_key)
     historical = model.evaluate(model.historical_spend)
     scenario = model.evaluate(planned) if planned is not None else historical
-    return results_summary(view.info, scenario, historical, model)
+    return results_summary(view.info, scenario, historical, model, converged(view.bundle))
 
 
 def scenario_gain(model, scenario, historical, has_revenue: bool = True) -> tuple[Summary, PlanJudgement]:
@@ -592,7 +592,7 @@ def scenario_gain(model, scenario, historical, has_revenue: bool = True) -> tupl
     return Summary.of(after - before), judged
 
 
-def results_summary(info, scenario, historical, model=None):
+def results_summary(info, scenario, historical, model=None, meaningful=True):
     def amount(x):
         return outcome(x, info.has_revenue)
 
@@ -603,7 +603,7 @@ def results_summary(info, scenario, historical, model=None):
         gain, judged = scenario_gain(model, scenario, historical, info.has_revenue)
         vs = (
             f"{'+' if gain.mean >= 0 else '−'}{amount(abs(gain.mean))} vs historical ({CI} "
-            f"{interval(gain.ci_lo, gain.ci_hi, amount)}); {judgement_sentence(judged, info.kpi_name)}"
+            f"{interval(gain.ci_lo, gain.ci_hi, amount)}); {judgement_sentence(judged, info.kpi_name, meaningful)}"
         )
     if info.has_revenue:
         efficiency = metric_card(
@@ -731,7 +731,7 @@ def show_results(spend, channel, view):
             row_height=220,
         )
     return (
-        results_summary(bundle.info, scenario, historical, model),
+        results_summary(bundle.info, scenario, historical, model, converged(bundle)),
         allocation_comparison(model.channels, model.historical_spend, scenario.spend),
         results_table(model, scenario, historical, bundle.info),
         curve,
@@ -1130,21 +1130,21 @@ def run_ladder(_n, view, spend, slice_pct, steps, cost, lower, upper):
     return ladder_view(ladder, bundle.info), ladder.final_spend.tolist(), not ladder.steps
 
 
-def goal_view(result: GoalSeekResult, model, info):
+def goal_view(result: GoalSeekResult, model, info, meaningful=True):
     label = info.outcome_label
     target = compact(result.target)
     how = "expected" if result.probability is None else f"with probability ≥ {result.probability:.0%}"
     outcome = f"{compact(result.outcome.mean)} ({CI} {interval(result.outcome.ci_lo, result.outcome.ci_hi, compact)})"
+    chance = probability_text(f"reaching {target}", result.prob_reach, meaningful)
     if not result.reachable:
         headline = (
             f"Not reachable within the bounds: the most they allow, {money(result.max_budget)}, gives an "
-            f"incremental {label} of {outcome}, reaching {target} in {prob(result.prob_reach)} of the draws."
+            f"incremental {label} of {outcome}; {chance}."
         )
         color = "warning"
     else:
         headline = (
-            f"Smallest budget for {target} ({how}): {money(result.budget)}. Incremental {label} {outcome}; "
-            f"P(reaching {target}) {prob(result.prob_reach)}."
+            f"Smallest budget for {target} ({how}): {money(result.budget)}. Incremental {label} {outcome}; {chance}."
         )
         if result.budget <= result.min_budget * (1 + 1e-9):
             headline += " Already reached at the lowest budget the lower bounds allow."
@@ -1181,7 +1181,7 @@ def run_goal_seek(_n, view, target, probability, lower, upper):
         result = goal_seek(model, settings.target, probability=settings.probability, lower=lo, upper=hi)
     except ScenarioError as exc:
         return _message(exc), None, True
-    return goal_view(result, model, bundle.info), result.spend.tolist(), not result.reachable
+    return goal_view(result, model, bundle.info, converged(bundle)), result.spend.tolist(), not result.reachable
 
 
 @callback(

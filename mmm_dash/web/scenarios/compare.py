@@ -11,6 +11,7 @@ from mmm_dash.core.bundle import CONFIDENCE, Bundle
 from mmm_dash.core.comparison import MAX_SCENARIOS, MIN_SCENARIOS, PairedComparison, compare_scenarios
 from mmm_dash.core.exports.documents import FORMAT_VERSION, clean, csv_text
 from mmm_dash.core.scenario import ScenarioError, ScenarioModel
+from mmm_dash.core.trust import converged, not_meaningful_reason, probability_value
 from mmm_dash.web.scenarios import service
 from mmm_dash.web.scenarios.models import SavedScenario
 
@@ -103,6 +104,14 @@ def _summary(s) -> dict:
     return {"mean": s.mean, "ci_lo": s.ci_lo, "ci_hi": s.ci_hi}
 
 
+def pairs(compared: Compared) -> list[dict]:
+    """Every ordered pair; P(A beats B) is None when the model did not converge (`core.trust.converged`)."""
+    meaningful = converged(compared.bundle)
+    return [
+        {**p, "prob_a_beats_b": probability_value(p["prob_a_beats_b"], meaningful)} for p in compared.comparison.pairs()
+    ]
+
+
 def document(compared: Compared, model_name: str, period: str) -> dict:
     """The comparison as JSON: every scenario's totals and channels, and every ordered pair."""
     c, info = compared.comparison, compared.bundle.info
@@ -140,8 +149,9 @@ def document(compared: Compared, model_name: str, period: str) -> dict:
             "confidence_level": CONFIDENCE,
             "n_draws": c.n_draws,
             "probability_rule": TIE_RULE,
+            "probability_reason": not_meaningful_reason(converged(compared.bundle)),
             "scenarios": scenarios,
-            "pairs": c.pairs(),
+            "pairs": pairs(compared),
             "notes": compared.notes,
         }
     )
@@ -152,6 +162,6 @@ def csv_document(compared: Compared) -> str:
     then each ordered pair's P(A beats B) and difference A - B."""
     rows = compared.comparison.rows()
     table = [list(rows[0])] + [list(r.values()) for r in rows]
-    pairs = compared.comparison.pairs()
-    table += [[]] + [list(pairs[0])] + [list(p.values()) for p in pairs]
+    ordered = pairs(compared)
+    table += [[]] + [list(ordered[0])] + [list(p.values()) for p in ordered]
     return csv_text(table)
