@@ -1052,19 +1052,39 @@ def goal_seek_card(view: View):
     )
 
 
-def _ladder_stop(ladder: BudgetLadder, info) -> str:
+def _caps(ladder: BudgetLadder, historical) -> str:
+    """Which channels sit at their upper bounds, and where those bounds are (" (+30% of historical)")."""
+    capped = ladder.capped()
+    if not capped:
+        return ""
+    idx = [ladder.channels.index(c) for c in capped]
+    pcts = {round(ladder.upper[i] / historical[i] * 100) - 100 for i in idx if historical is not None and historical[i]}
+    where = f" ({pcts.pop():+d}% of historical)" if len(pcts) == 1 else ""
+    if len(capped) == len(ladder.channels):
+        return f"every channel sits at its upper bound{where}"
+    names = ", ".join(capped[:-1]) + " and " + capped[-1] if len(capped) > 1 else capped[0]
+    return f"{names} already {'sit at their upper bounds' if len(capped) > 1 else 'sits at its upper bound'}{where}"
+
+
+def _ladder_stop(ladder: BudgetLadder, info, historical=None) -> str:
+    """Why the ladder stopped; when channels sit at their caps it says so, and which box lifts them."""
+    caps = _caps(ladder, historical)
+    raise_it = " Raise the high % bounds in the planner above to let the ladder add to them."
     if ladder.stop is LadderStop.BELOW_THRESHOLD:
         channel, marginal = ladder.next_best
-        return (
+        said = (
             f"Stopped: the best next slice ({channel}) returns {ratio(marginal.mean)} per unit "
             f"({CI} {interval(marginal.ci_lo, marginal.ci_hi)}), below {ladder.threshold:.3g}."
         )
+        return said + (f" {caps[0].upper()}{caps[1:]}.{raise_it}" if caps else "")
     if ladder.stop is LadderStop.AT_BOUNDS:
-        return "Stopped: every channel is at the optimizer's upper bound."
+        if not ladder.steps:
+            return f"No step taken: {caps}.{raise_it}"
+        return f"Stopped: {caps}."
     return f"Stopped after {len(ladder.steps)} steps (the most asked for)."
 
 
-def ladder_view(ladder: BudgetLadder, info):
+def ladder_view(ladder: BudgetLadder, info, historical=None):
     rows = [
         html.Tr(
             [
@@ -1089,7 +1109,7 @@ def ladder_view(ladder: BudgetLadder, info):
     )
     return [
         html.Div(start, className="small"),
-        html.Div(_ladder_stop(ladder, info), className="small mb-2", id="sc-ladder-stop"),
+        html.Div(_ladder_stop(ladder, info, historical), className="small mb-2", id="sc-ladder-stop"),
         dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-2", id="sc-ladder-table")
         if rows
         else None,
@@ -1127,7 +1147,8 @@ def run_ladder(_n, view, spend, slice_pct, steps, cost, lower, upper):
         )
     except ScenarioError as exc:
         return _message(exc), None, True
-    return ladder_view(ladder, bundle.info), ladder.final_spend.tolist(), not ladder.steps
+    view = ladder_view(ladder, bundle.info, model.historical_spend)
+    return view, ladder.final_spend.tolist(), not ladder.steps
 
 
 def goal_view(result: GoalSeekResult, model, info):
