@@ -547,7 +547,7 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
     except ScenarioError as exc:
         return dash.no_update, dash.no_update, dash.no_update, _message(exc), dash.no_update
     hist, n = model.historical_spend, len(model.channels)
-    error = None
+    error, refused = None, False
     try:
         current = model.validate_spend(spend)
     except ScenarioError as exc:
@@ -558,13 +558,13 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
         shown_unit = SpendUnit.parse(unit)
     except ScenarioError as exc:
         shown_unit = SpendUnit.ABSOLUTE if unit == SpendUnit.ABSOLUTE else SpendUnit.PERCENT
-        new, error = current, _message(exc)
+        new, error, refused = current, _message(exc), True
     return (
         new.tolist(),
         _per_channel(planner.slider_positions(new, hist), 1),
         _per_channel(planner.display_numbers(new, hist, shown_unit), 2),
         error,
-        amount_text(float(new.sum())),
+        dash.no_update if refused else amount_text(float(new.sum())),  # a refused change keeps a typed budget
     )
 
 
