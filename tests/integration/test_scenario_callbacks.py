@@ -138,7 +138,7 @@ def test_a_typed_budget_survives_an_optimize_the_bounds_refuse(app, signed_in, d
     """Typed budget, bounds edited so they cannot hold it, Optimize: the message says why and the
     budget box still holds what was typed (it used to fall back silently to the scenario's total)."""
     n, hist = demo["n"], demo["hist"]
-    typed = "5,000,000"  # below the sum of the 70% lower bounds
+    typed = "5,000,000"  # far below what the 90% lower bounds need
     response = update_spend(app, signed_in, n, trigger="sc-optimize.n_clicks", budget=typed, lower=[90] * n, hist=hist)
     assert "lower bounds" in _error_text(response)
     assert "sc-budget" not in response.json["response"]  # left as typed
