@@ -54,7 +54,7 @@ from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
-from mmm_dash.web.memo import cached, plain
+from mmm_dash.web.memo import cached, plain, plain_div
 from mmm_dash.web.permissions import Action, PermissionDenied, may, require
 from mmm_dash.web.scenarios import events, service
 
@@ -65,6 +65,9 @@ ALL_CHANNELS = "__all__"  # curve picker value: every channel's curve as small m
 
 def _id(kind: str, i: int) -> dict:
     return {"type": kind, "index": i}
+
+
+PHONE_LABEL = "small text-secondary d-md-none"  # a box's label where the header row is hidden (phones)
 
 
 def channel_row(i: int, channel: str, percent: float = 100.0):
@@ -85,25 +88,33 @@ def channel_row(i: int, channel: str, percent: float = 100.0):
                 md=5,
             ),
             dbc.Col(
-                dbc.Input(
-                    id=_id("sc-number", i),
-                    type="number",
-                    value=round(percent, 1),
-                    min=0,
-                    size="sm",
-                    debounce=True,
-                ),
+                [
+                    html.Div("Spend", className=PHONE_LABEL),  # on wider screens the header row names the boxes
+                    dbc.Input(
+                        id=_id("sc-number", i),
+                        type="number",
+                        value=round(percent, 1),
+                        min=0,
+                        size="sm",
+                        debounce=True,
+                    ),
+                ],
                 xs=4,
                 md=2,
             ),
             dbc.Col(
-                dbc.InputGroup(
-                    [
-                        dbc.Input(id=_id("sc-lower", i), type="number", value=DEFAULT_LOWER_PCT, size="sm"),
-                        dbc.Input(id=_id("sc-upper", i), type="number", value=DEFAULT_UPPER_PCT, size="sm"),
-                    ],
-                    size="sm",
-                ),
+                [
+                    html.Div("Optimizer bounds, %", className=PHONE_LABEL),
+                    dbc.InputGroup(
+                        [
+                            dbc.InputGroupText("low", className="d-md-none"),
+                            dbc.Input(id=_id("sc-lower", i), type="number", value=DEFAULT_LOWER_PCT, size="sm"),
+                            dbc.InputGroupText("high", className="d-md-none"),
+                            dbc.Input(id=_id("sc-upper", i), type="number", value=DEFAULT_UPPER_PCT, size="sm"),
+                        ],
+                        size="sm",
+                    ),
+                ],
                 xs=8,
                 md=3,
             ),
@@ -397,13 +408,18 @@ def content(view: View, plan: str | None = None):
         view, f"{__name__}.static", lambda: static_parts(view, planned, plan_error), key
     )
     controls_card = plain("Card", BS, [plain("CardBody", BS, [*box, *saved_block(view)])], className="shadow-sm mb-3")
+    # Two columns on wide screens (controls over the ladder and goal seek | results); on a phone the
+    # results come straight after the controls, not below the ladder and goal seek (app.css).
     return frame(
         view,
         *head,
-        plain(
-            "Row",
-            BS,
-            [plain("Col", BS, [controls_card, *left_cards], lg=6), plain("Col", BS, right_column, lg=6)],
+        plain_div(
+            [
+                plain_div([controls_card], className="planner-controls"),
+                plain_div(right_column, className="planner-results"),
+                plain_div(left_cards, className="planner-tools"),
+            ],
+            className="planner-grid",
         ),
     )
 
