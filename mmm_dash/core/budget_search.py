@@ -34,6 +34,7 @@ DEFAULT_LADDER_STEPS = 40
 MAX_LADDER_STEPS = 200
 GOAL_SEEK_TOLERANCE = 1e-4  # bisection stops within this share of the largest budget the bounds allow
 GOAL_SEEK_MAX_ITERATIONS = 60
+ROOM_TOLERANCE = 1e-9  # a channel whose room below its bound is under this share of a slice is at its bound
 
 
 class LadderStop(enum.StrEnum):
@@ -69,6 +70,11 @@ class BudgetLadder:
     @property
     def start_budget(self) -> float:
         return float(self.start_spend.sum())
+
+    def capped(self) -> tuple[str, ...]:
+        """The channels left without room for another slice: their spend is at their upper bound."""
+        room = self.upper - self.final_spend
+        return tuple(c for c, r in zip(self.channels, room, strict=True) if r <= ROOM_TOLERANCE * self.slice_size)
 
     def rows(self) -> list[dict]:
         """One plain row per step (for tables and downloads)."""
@@ -131,7 +137,7 @@ def budget_ladder(
     stop, next_best = LadderStop.MAX_STEPS, None
     for n in range(1, max_steps + 1):
         room = upper - spend
-        open_channels = [i for i in range(len(spend)) if room[i] > 1e-9 * slice_size]
+        open_channels = [i for i in range(len(spend)) if room[i] > ROOM_TOLERANCE * slice_size]
         if not open_channels:
             stop = LadderStop.AT_BOUNDS
             break

@@ -100,6 +100,24 @@ def test_ladder_answers_what_the_core_computes(app, signed_in, demo):
     assert "Stopped: the best next slice" in text  # the demo's returns fall below 1 within the bounds
 
 
+def test_ladder_says_when_channels_already_sit_at_their_caps(app, signed_in, demo):
+    """After the optimizer, the channels worth more sit at +30%: the ladder says so instead of only
+    "no slice returns enough", and which box lifts them."""
+    model, hist = demo
+    first = budget_ladder(model, hist, upper=np.array(hist) * 1.3)
+    good = {s.channel for s in first.steps}
+    capped = [h * 1.3 if ch in good else h for ch, h in zip(model.channels, hist, strict=True)]
+    text = json.dumps(ladder(app, signed_in, capped)["sc-ladder-result"], ensure_ascii=False)
+    assert "+30% of historical" in text and "Raise the high % bounds" in text
+    stop = next(part for part in text.split('"children": "') if "upper bound" in part)
+    assert all(ch in stop for ch in good), stop
+    assert "No slice returns enough" not in text
+
+    everywhere = json.dumps(ladder(app, signed_in, [h * 1.3 for h in hist])["sc-ladder-result"], ensure_ascii=False)
+    assert "No step taken: every channel sits at its upper bound (+30% of historical)" in everywhere
+    assert "No slice returns enough" not in everywhere
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

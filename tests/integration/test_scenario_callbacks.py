@@ -134,6 +134,23 @@ def test_malformed_callback_inputs_get_a_message_not_a_500(app, signed_in, demo,
     assert message in _error_text(response)
 
 
+def test_a_typed_budget_survives_an_optimize_the_bounds_refuse(app, signed_in, demo):
+    """Typed budget, bounds edited so they cannot hold it, Optimize: the message says why and the
+    budget box still holds what was typed (it used to fall back silently to the scenario's total)."""
+    n, hist = demo["n"], demo["hist"]
+    typed = "5,000,000"  # far below what the 90% lower bounds need
+    response = update_spend(app, signed_in, n, trigger="sc-optimize.n_clicks", budget=typed, lower=[90] * n, hist=hist)
+    assert "lower bounds" in _error_text(response)
+    assert "sc-budget" not in response.json["response"]  # left as typed
+
+    # Bounds that hold it: the optimizer spends exactly the typed budget, and the box says so.
+    fits = round(sum(hist) * 1.1)
+    response = update_spend(app, signed_in, n, trigger="sc-optimize.n_clicks", budget=f"{fits:,}", hist=hist)
+    assert response.json["response"]["sc-error"]["children"] is None
+    assert sum(response.json["response"]["sc-spend"]["data"]) == pytest.approx(fits, rel=1e-6)
+    assert response.json["response"]["sc-budget"]["value"] == f"{fits:,}"
+
+
 def test_forged_view_store_gets_a_message(app, signed_in, demo):
     body = {
         "output": _key(app, "..sc-summary.children..."),

@@ -69,6 +69,8 @@ def test_stops_at_the_optimizer_bounds(model):
     assert ladder.stop is LadderStop.AT_BOUNDS
     assert ladder.final_spend == pytest.approx(hist * 1.3)
     assert ladder.upper == pytest.approx(hist * 1.3)
+    assert ladder.capped() == tuple(model.channels)
+    assert budget_ladder(model, hist, threshold=0.0, max_steps=1).capped() == ()  # one slice fills no bound
     # A channel already above its bound gets nothing.
     start = hist * np.array([1.5, 1.0, 1.0])
     ladder = budget_ladder(model, start, threshold=0.0, max_steps=200)

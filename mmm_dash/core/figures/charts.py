@@ -106,10 +106,12 @@ def waterfall(
     baseline_mean: float, table: pd.DataFrame, outcome_label: str, non_paid: pd.DataFrame | None = None
 ) -> Figure:
     """Baseline, then each channel's step (paid, organic and non-media), to the total; every step is
-    labelled, and the axis starts just under the baseline (and says so) so the steps are visible."""
+    labelled, and the axis starts just under the baseline (and says so) so the steps are visible.
+    Steps run down the page, one row each: channel names read in full at any width (side by side on a
+    vertical axis they collided at 390 and at 1440 px)."""
     df = contribution_rows(table, non_paid).sort_values("incremental_outcome_mean", ascending=False)
-    x = ["Baseline", *df.index, "Total"]
-    y = [baseline_mean, *df.incremental_outcome_mean, 0]
+    names = ["Baseline", *df.index, "Total"]
+    steps = [baseline_mean, *df.incremental_outcome_mean, 0]
     total = baseline_mean + float(df.incremental_outcome_mean.sum())
     labels = [
         compact(baseline_mean),
@@ -120,15 +122,17 @@ def waterfall(
     low = min(baseline_mean, total, baseline_mean + float(df.incremental_outcome_mean.clip(upper=0).sum()))
     floor = max(0.0, low - 0.15 * (total - low if total > low else abs(low) * 0.1))
     fig = base_figure(
-        380,
-        yaxis_title=formatting.with_currency(outcome_label.capitalize(), outcome_label == "revenue"),
+        max(300, 90 + 34 * len(names)),
+        xaxis_title=formatting.with_currency(outcome_label.capitalize(), outcome_label == "revenue"),
+        yaxis={"autorange": "reversed", "automargin": True},  # baseline on top, total at the bottom
         showlegend=False,
     )
     fig.add_trace(
         trace(
             "waterfall",
-            x=x,
-            y=y,
+            orientation="h",
+            y=names,
+            x=steps,
             measure=measure,
             text=labels,
             textposition="outside",
@@ -136,12 +140,12 @@ def waterfall(
             increasing={"marker": {"color": PALETTE[0]}},
             totals={"marker": {"color": "#343a40"}},
             decreasing={"marker": {"color": PALETTE[3]}},
-            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+            hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
             cliponaxis=False,
         )
     )
     if floor > 0:
-        fig.update_yaxes(range=[floor, total + 0.12 * (total - floor)])
+        fig.update_xaxes(range=[floor, total + 0.3 * (total - floor)])  # room for the labels
         fig.add_annotation(
             text=f"axis starts at {compact(floor)}, not 0",
             xref="paper",
@@ -153,7 +157,7 @@ def waterfall(
             showarrow=False,
             font={"size": 11, "color": "#6c757d"},
         )
-    fig.update_xaxes(automargin=True, tickangle=0)
+    fig.update_xaxes(automargin=True, nticks=5)
     return fig
 
 

@@ -47,7 +47,14 @@ def ladder_chart(ladder: BudgetLadder, outcome_label: str, return_label: str) ->
     """Each step's marginal return with its credible interval (bars coloured by channel), against
     the threshold, and the cumulative expected outcome on a second axis."""
     if not ladder.steps:
-        return empty_figure("No slice returns enough to take a first step.", height=320)
+        capped = ladder.capped()
+        if len(capped) == len(ladder.channels):
+            why = "Every channel already sits at its upper bound:<br>no room for a first slice."
+        elif capped:
+            why = "No open channel's slice returns enough;<br>the others sit at their upper bounds."
+        else:
+            why = "No slice returns enough to take a first step."
+        return empty_figure(why, height=320)
     colors = channel_colors(ladder.channels)
     labels = [f"{s.step}. {s.channel}" for s in ladder.steps]
     mean = [s.marginal.mean for s in ladder.steps]

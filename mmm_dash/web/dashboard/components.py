@@ -8,7 +8,19 @@ from dash import dcc, html
 
 from mmm_dash.web.dashboard.links import EXPORTS, export_href
 
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
+# Every chart's toolbar (one place: `graph` below is the only dcc.Graph in the app). Plotly's "Share chart"
+# (sendChartToCloud, on by default in plotly.js 3) and its older cloud and Chart Studio buttons would send
+# the model's numbers to Plotly's servers: all off. The PNG download (toImage) and zoom stay.
+CLOUD_BUTTONS = ("sendChartToCloud", "sendDataToCloud", "editInChartStudio")
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "modeBarButtonsToRemove": [*CLOUD_BUTTONS, "select2d", "lasso2d"],
+    "responsive": True,
+    "toImageButtonOptions": {"scale": 2},
+}
 
 
 def page_header(title: str, subtitle: str | None = None, right=None):

@@ -107,6 +107,25 @@ def ess_status(rhat: pd.DataFrame):
     return html.Div(text, className="small mb-3", id="ess-status")
 
 
+def rhat_phone_table(rhat: pd.DataFrame):
+    """The R-hat table on a phone: the columns that decide (worst R-hat, smallest sample, the flag) in a
+    plain table that wraps, where the seven-column grid would have to be scrolled sideways."""
+    flagged = {"className": "text-danger fw-semibold"}
+    rows = [
+        html.Tr(
+            [
+                html.Td(r.param),
+                html.Td(f"{r.max_r_hat:.3f}", className="text-end"),
+                html.Td("–" if pd.isna(r.min_ess) else f"{r.min_ess:,.0f}", className="text-end"),
+                html.Td(r.flag, **(flagged if r.flag != "ok" else {})),
+            ]
+        )
+        for r in rhat.itertuples()
+    ]
+    head = html.Thead(html.Tr([html.Th("Parameter"), html.Th("Max R\u2011hat"), html.Th("Min ESS"), html.Th("Flag")]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", className="d-md-none mb-0 small", id="rhat-phone-table")
+
+
 def content(view: View):
     return frame(view, *cached(view, __name__, lambda: body(view)))
 
@@ -167,7 +186,10 @@ def body(view: View) -> list:
         ),
         chart_card(
             "R-hat table",
-            grid("rhat-grid", rhat, cols, height=360),
+            [
+                html.Div(grid("rhat-grid", rhat, cols, height=360), className="d-none d-md-block"),
+                rhat_phone_table(rhat),
+            ],
             note="R-hat compares variance between and within chains; values near 1 mean convergence. ESS: "
             f"ArviZ's bulk effective sample size, the smallest in each group; below {MIN_ESS} intervals are unstable.",
         ),

@@ -55,7 +55,7 @@ from mmm_dash.core.trust import converged, probability_text
 from mmm_dash.web import audit
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
-from mmm_dash.web.memo import cached, plain
+from mmm_dash.web.memo import cached, plain, plain_div
 from mmm_dash.web.permissions import Action, PermissionDenied, may, require
 from mmm_dash.web.scenarios import events, service
 
@@ -66,6 +66,9 @@ ALL_CHANNELS = "__all__"  # curve picker value: every channel's curve as small m
 
 def _id(kind: str, i: int) -> dict:
     return {"type": kind, "index": i}
+
+
+PHONE_LABEL = "small text-secondary d-md-none"  # a box's label where the header row is hidden (phones)
 
 
 def channel_row(i: int, channel: str, percent: float = 100.0):
@@ -86,25 +89,33 @@ def channel_row(i: int, channel: str, percent: float = 100.0):
                 md=5,
             ),
             dbc.Col(
-                dbc.Input(
-                    id=_id("sc-number", i),
-                    type="number",
-                    value=round(percent, 1),
-                    min=0,
-                    size="sm",
-                    debounce=True,
-                ),
+                [
+                    html.Div("Spend", className=PHONE_LABEL),  # on wider screens the header row names the boxes
+                    dbc.Input(
+                        id=_id("sc-number", i),
+                        type="number",
+                        value=round(percent, 1),
+                        min=0,
+                        size="sm",
+                        debounce=True,
+                    ),
+                ],
                 xs=4,
                 md=2,
             ),
             dbc.Col(
-                dbc.InputGroup(
-                    [
-                        dbc.Input(id=_id("sc-lower", i), type="number", value=DEFAULT_LOWER_PCT, size="sm"),
-                        dbc.Input(id=_id("sc-upper", i), type="number", value=DEFAULT_UPPER_PCT, size="sm"),
-                    ],
-                    size="sm",
-                ),
+                [
+                    html.Div("Optimizer bounds, %", className=PHONE_LABEL),
+                    dbc.InputGroup(
+                        [
+                            dbc.InputGroupText("low", className="d-md-none"),
+                            dbc.Input(id=_id("sc-lower", i), type="number", value=DEFAULT_LOWER_PCT, size="sm"),
+                            dbc.InputGroupText("high", className="d-md-none"),
+                            dbc.Input(id=_id("sc-upper", i), type="number", value=DEFAULT_UPPER_PCT, size="sm"),
+                        ],
+                        size="sm",
+                    ),
+                ],
                 xs=8,
                 md=3,
             ),
@@ -398,13 +409,18 @@ def content(view: View, plan: str | None = None):
         view, f"{__name__}.static", lambda: static_parts(view, planned, plan_error), key
     )
     controls_card = plain("Card", BS, [plain("CardBody", BS, [*box, *saved_block(view)])], className="shadow-sm mb-3")
+    # Two columns on wide screens (controls over the ladder and goal seek | results); on a phone the
+    # results come straight after the controls, not below the ladder and goal seek (app.css).
     return frame(
         view,
         *head,
-        plain(
-            "Row",
-            BS,
-            [plain("Col", BS, [controls_card, *left_cards], lg=6), plain("Col", BS, right_column, lg=6)],
+        plain_div(
+            [
+                plain_div([controls_card], className="planner-controls"),
+                plain_div(right_column, className="planner-results"),
+                plain_div(left_cards, className="planner-tools"),
+            ],
+            className="planner-grid",
         ),
     )
 
@@ -548,7 +564,7 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
     except ScenarioError as exc:
         return dash.no_update, dash.no_update, dash.no_update, _message(exc), dash.no_update
     hist, n = model.historical_spend, len(model.channels)
-    error = None
+    error, refused = None, False
     try:
         current = model.validate_spend(spend)
     except ScenarioError as exc:
@@ -559,13 +575,13 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
         shown_unit = SpendUnit.parse(unit)
     except ScenarioError as exc:
         shown_unit = SpendUnit.ABSOLUTE if unit == SpendUnit.ABSOLUTE else SpendUnit.PERCENT
-        new, error = current, _message(exc)
+        new, error, refused = current, _message(exc), True
     return (
         new.tolist(),
         _per_channel(planner.slider_positions(new, hist), 1),
         _per_channel(planner.display_numbers(new, hist, shown_unit), 2),
         error,
-        amount_text(float(new.sum())),
+        dash.no_update if refused else amount_text(float(new.sum())),  # a refused change keeps a typed budget
     )
 
 
@@ -1052,19 +1068,39 @@ def goal_seek_card(view: View):
     )
 
 
-def _ladder_stop(ladder: BudgetLadder, info) -> str:
+def _caps(ladder: BudgetLadder, historical) -> str:
+    """Which channels sit at their upper bounds, and where those bounds are (" (+30% of historical)")."""
+    capped = ladder.capped()
+    if not capped:
+        return ""
+    idx = [ladder.channels.index(c) for c in capped]
+    pcts = {round(ladder.upper[i] / historical[i] * 100) - 100 for i in idx if historical is not None and historical[i]}
+    where = f" ({pcts.pop():+d}% of historical)" if len(pcts) == 1 else ""
+    if len(capped) == len(ladder.channels):
+        return f"every channel sits at its upper bound{where}"
+    names = ", ".join(capped[:-1]) + " and " + capped[-1] if len(capped) > 1 else capped[0]
+    return f"{names} already {'sit at their upper bounds' if len(capped) > 1 else 'sits at its upper bound'}{where}"
+
+
+def _ladder_stop(ladder: BudgetLadder, info, historical=None) -> str:
+    """Why the ladder stopped; when channels sit at their caps it says so, and which box lifts them."""
+    caps = _caps(ladder, historical)
+    raise_it = " Raise the high % bounds in the planner above to let the ladder add to them."
     if ladder.stop is LadderStop.BELOW_THRESHOLD:
         channel, marginal = ladder.next_best
-        return (
+        said = (
             f"Stopped: the best next slice ({channel}) returns {ratio(marginal.mean)} per unit "
             f"({CI} {interval(marginal.ci_lo, marginal.ci_hi)}), below {ladder.threshold:.3g}."
         )
+        return said + (f" {caps[0].upper()}{caps[1:]}.{raise_it}" if caps else "")
     if ladder.stop is LadderStop.AT_BOUNDS:
-        return "Stopped: every channel is at the optimizer's upper bound."
+        if not ladder.steps:
+            return f"No step taken: {caps}.{raise_it}"
+        return f"Stopped: {caps}."
     return f"Stopped after {len(ladder.steps)} steps (the most asked for)."
 
 
-def ladder_view(ladder: BudgetLadder, info):
+def ladder_view(ladder: BudgetLadder, info, historical=None):
     rows = [
         html.Tr(
             [
@@ -1089,7 +1125,7 @@ def ladder_view(ladder: BudgetLadder, info):
     )
     return [
         html.Div(start, className="small"),
-        html.Div(_ladder_stop(ladder, info), className="small mb-2", id="sc-ladder-stop"),
+        html.Div(_ladder_stop(ladder, info, historical), className="small mb-2", id="sc-ladder-stop"),
         dbc.Table([head, html.Tbody(rows)], size="sm", striped=True, className="mb-2", id="sc-ladder-table")
         if rows
         else None,
@@ -1127,7 +1163,8 @@ def run_ladder(_n, view, spend, slice_pct, steps, cost, lower, upper):
         )
     except ScenarioError as exc:
         return _message(exc), None, True
-    return ladder_view(ladder, bundle.info), ladder.final_spend.tolist(), not ladder.steps
+    view = ladder_view(ladder, bundle.info, model.historical_spend)
+    return view, ladder.final_spend.tolist(), not ladder.steps
 
 
 def goal_view(result: GoalSeekResult, model, info, meaningful=True):
