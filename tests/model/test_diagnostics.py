@@ -81,3 +81,22 @@ def test_residuals_are_actual_minus_meridians_expected(shape_bundle):
     theirs = one["actual"].to_numpy() - one["expected"].sel(metric="mean").to_numpy()
     scale = np.abs(one["actual"].to_numpy()).max()
     np.testing.assert_allclose(res.residual, theirs, rtol=0, atol=1e-6 * scale)
+
+
+def test_builder_samples_the_prior_of_a_file_saved_without_one():
+    from meridian.analysis import analyzer
+
+    from mmm_dash.builder.meridian import bundle_builder
+    from mmm_dash.builder.meridian.loading import load_model
+    from tests.helpers import TEST_CACHE
+    from tests.model.shapes import fitted_model_path
+
+    path = fitted_model_path("national_revenue", TEST_CACHE)
+    mmm = load_model(path, path.parent)
+    del mmm.inference_data["prior"]
+    info = bundle_builder.model_info(mmm, "m", path.name, "0" * 64, "2.1.0")
+    an = analyzer.Analyzer(mmm)
+    prior = bundle_builder._roi_prior(an, mmm, info, False, "seed", bundle_builder.StepClock(lambda *_: None))
+    assert prior.sampled_by_builder and prior.draws.shape == (bundle_builder.PRIOR_DRAWS, len(info.paid_channels))
+    theirs = np.asarray(an.roi(use_posterior=False)).reshape(-1, len(info.paid_channels))
+    np.testing.assert_allclose(prior.draws, theirs, rtol=1e-6)  # the draws Meridian now holds as its prior
