@@ -78,3 +78,16 @@ def test_kpi_deck_speaks_in_cost_per_kpi_in_the_configured_currency(monkeypatch)
     assert all(grid.cell(i, 1).text.startswith("€") for i in range(1, len(grid.rows)))
     footer = " ".join(s.text_frame.text for s in cost.shapes if s.has_text_frame)
     assert "South" in footer and analysis.period.label in footer
+
+
+def test_long_tables_continue_on_more_slides_with_their_header():
+    from mmm_dash.core.exports.deck import _table_slides
+
+    prs = Presentation()
+    rows = [[f"Channel {k}", f"${k}"] for k in range(13)]
+    _table_slides(prs, "Per-channel metrics", "footer", ["Channel", "Spend (USD)"], rows, (1, 1), 12, 6)
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles == ["Per-channel metrics"] + ["Per-channel metrics (continued)"] * 2
+    tables = [only(s, MSO_SHAPE_TYPE.TABLE).table for s in prs.slides]
+    assert all(t.cell(0, 1).text == "Spend (USD)" for t in tables)
+    assert [t.cell(i, 0).text for t in tables for i in range(1, len(t.rows))] == [r[0] for r in rows]

@@ -23,7 +23,6 @@ MARGIN = 0.5
 TITLE_HEIGHT = 0.9
 BLUE, GREY, DARK = "2A6FDB", "6C757D", "212529"
 TRUST_COLORS = {"high": "2F9E44", "caution": "F08C00", "low": "E03131"}
-VERDICTS_PER_SLIDE = 6
 
 
 def excel_money_format(decimals: int = 0) -> str:
@@ -180,10 +179,10 @@ def _bar_chart(slide, categories, series: list[tuple[str, list]], number_format:
     return chart
 
 
-def _table(slide, header: list[str], rows: list[list[str]], widths: Sequence[float], size: float = 12, top=None):
+def _table(slide, header: list[str], rows: list[list[str]], widths: Sequence[float], size: float = 12):
     from pptx.util import Inches, Pt
 
-    left, box_top, width, _h = _body_box(slide) if top is None else _body_box(slide, top)
+    left, box_top, width, _h = _body_box(slide)
     shape = slide.shapes.add_table(len(rows) + 1, len(header), left, box_top, width, Inches(0.4 * (len(rows) + 1)))
     table = shape.table
     total = sum(widths)
@@ -197,6 +196,13 @@ def _table(slide, header: list[str], rows: list[list[str]], widths: Sequence[flo
                 paragraph.font.size = Pt(size)
                 paragraph.font.bold = i == 0
     return table
+
+
+def _table_slides(prs, title, footer, header, rows, widths, size, per_slide) -> None:
+    """A table on as many slides as it takes, `per_slide` rows each, the header repeated."""
+    for start in range(0, len(rows), per_slide):
+        slide = _slide(prs, title + (" (continued)" if start else ""), footer)
+        _table(slide, header, rows[start : start + per_slide], widths, size)
 
 
 # -- the deck -------------------------------------------------------------------------------------
@@ -316,23 +322,13 @@ def report_pptx(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
         s.smooth = False
         s.format.line.color.rgb = _rgb(color)
 
-    # 6. The per-channel table
+    # 6. The per-channel table, then 7. one verdict per channel (long ones continue on more slides)
     header, rows = channel_rows(bundle, analysis)
-    slide = _slide(prs, "Per-channel metrics", footer)
-    _table(slide, header, rows, widths=(1.6, 1.2, 2.4, 2.0, 0.9, 1.5, 1.1), size=12)
-
-    # 7. One verdict per channel (then the other findings)
-    verdicts = [i for i in insights if i.action]
-    for start in range(0, len(verdicts), VERDICTS_PER_SLIDE):
-        part = verdicts[start : start + VERDICTS_PER_SLIDE]
-        slide = _slide(prs, "One verdict per channel" + (" (continued)" if start else ""), footer)
-        _table(
-            slide,
-            ["Channel", "Verdict", "Why"],
-            [[i.channel, ACTION_LABELS.get(i.action, i.action), i.text] for i in part],
-            widths=(1.6, 1.7, 8.9),
-            size=11,
-        )
+    _table_slides(prs, "Per-channel metrics", footer, header, rows, (1.6, 1.2, 2.4, 2.0, 0.9, 1.5, 1.1), 12, 10)
+    verdicts = [[i.channel, ACTION_LABELS.get(i.action, i.action), i.text] for i in insights if i.action]
+    _table_slides(
+        prs, "One verdict per channel", footer, ["Channel", "Verdict", "Why"], verdicts, (1.6, 1.7, 8.9), 11, 6
+    )
     findings = [i for i in insights if not i.action]
     if findings:
         slide = _slide(prs, "Findings", footer)
