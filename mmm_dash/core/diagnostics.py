@@ -22,7 +22,8 @@ class PriorPosterior:
     sampled_by_builder: bool  # the model file had no prior draws; the bundle builder sampled them
 
     def frame(self) -> pd.DataFrame:
-        """Per channel: prior and posterior mean and 90% interval (Meridian's quantiles)."""
+        """Per channel: prior and posterior mean and 90% interval (Meridian's quantiles), and the
+        posterior interval's width as a share of the prior's (near 1: the data said little)."""
         from mmm_dash.core.windows import summarise
 
         rows = {}
@@ -30,7 +31,12 @@ class PriorPosterior:
             stats = summarise(draws)
             for stat in ("mean", "ci_lo", "ci_hi"):
                 rows[f"{name}_{stat}"] = stats[stat]
-        return pd.DataFrame(rows, index=pd.Index(self.channels, name="channel"))
+        table = pd.DataFrame(rows, index=pd.Index(self.channels, name="channel"))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["width_ratio"] = (table.posterior_ci_hi - table.posterior_ci_lo) / (
+                table.prior_ci_hi - table.prior_ci_lo
+            )
+        return table
 
 
 def roi_prior_posterior(bundle: Bundle) -> PriorPosterior | None:

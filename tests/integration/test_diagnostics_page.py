@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from mmm_dash.core.diagnostics import residuals, roi_prior_posterior
+from mmm_dash.core.formatting import pct, with_interval
 from tests.integration.test_geos_and_over_time import find, page, text_of
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -31,3 +32,11 @@ def test_prior_posterior_card_shows_every_paid_channel(signed_in, demo_bundle):
     pp = roi_prior_posterior(demo_bundle)
     assert pp.prior.shape[0] == 200 and not pp.sampled_by_builder  # the demo file's own 200 prior draws
     assert "ROI: prior vs posterior" in text_of(find(content, "prior-posterior"))
+    rows = find(content, "prior-posterior-table")["props"]["children"][1]["props"]["children"]
+    table = pp.frame()
+    assert [text_of(r["props"]["children"][0]) for r in rows] == list(demo_bundle.info.paid_channels)
+    for row, (_channel, r) in zip(rows, table.iterrows(), strict=True):
+        cells = [text_of(c) for c in row["props"]["children"]]
+        assert cells[1] == with_interval(r.prior_mean, r.prior_ci_lo, r.prior_ci_hi)
+        assert cells[2] == with_interval(r.posterior_mean, r.posterior_ci_lo, r.posterior_ci_hi)
+        assert cells[3] == pct(100 * r.width_ratio, 0)

@@ -1,5 +1,6 @@
 """The Diagnostics page's model checks against Meridian's own numbers, on every shape of test model:
-each channel's ROI prior and posterior are `Analyzer.roi(use_posterior=False / True)` draw for draw,
+each channel's ROI prior and posterior are `Analyzer.roi(use_posterior=False / True)` draw for draw
+(and their means and intervals `Analyzer.summary_metrics`' prior and posterior ROI),
 and the weekly residuals are actual minus the expected mean of `Analyzer.expected_vs_actual_data`.
 
 Tolerances: prior draws are stored as float32 (1e-6 relative); the posterior ROI comes from the
@@ -36,6 +37,16 @@ def test_roi_prior_and_posterior_are_meridians(shape_bundle):
     np.testing.assert_allclose(pp.prior, prior, rtol=1e-6)
     np.testing.assert_allclose(pp.posterior, posterior, rtol=1e-5)
     assert not np.allclose(pp.prior.mean(axis=0), pp.posterior.mean(axis=0), rtol=0.05)  # two different things
+
+    # the summary the Diagnostics card tabulates is Meridian's summary_metrics of the same distributions
+    ds = an.summary_metrics(use_kpi=use_kpi, include_non_paid_channels=False, confidence_level=0.9)
+    table = pp.frame()
+    for distribution in ("prior", "posterior"):
+        roi = ds["roi"].sel(distribution=distribution, channel=list(info.paid_channels))
+        for stat in ("mean", "ci_lo", "ci_hi"):
+            np.testing.assert_allclose(
+                table[f"{distribution}_{stat}"], roi.sel(metric=stat).to_numpy(), rtol=1e-5, err_msg=distribution
+            )
 
     fig = prior_posterior_densities(pp, info.roi_label, 1.0 if info.has_revenue else None)
     titles = [a["text"] for a in fig.layout["annotations"]]

@@ -19,7 +19,9 @@ def test_prior_and_posterior_are_the_bundles_draws_and_densities():
     np.testing.assert_array_equal(pp.posterior, bundle.period("all").roi_draws)
     table = pp.frame()
     assert table.loc["Strong", "posterior_mean"] == np.mean(bundle.period("all").roi_draws[:, 0])
-    assert (table.prior_ci_hi - table.prior_ci_lo > table.posterior_ci_hi - table.posterior_ci_lo).loc["Strong"]
+    widths = (table.posterior_ci_hi - table.posterior_ci_lo) / (table.prior_ci_hi - table.prior_ci_lo)
+    np.testing.assert_allclose(table.width_ratio, widths)
+    assert table.width_ratio["Strong"] < 0.5 < table.width_ratio["Noisy"]  # the data pinned Strong down, not Noisy
 
     fig = prior_posterior_densities(pp, "ROI")
     assert [t["name"] for t in fig.data] == ["Prior", "Posterior"] * len(CHANNELS)

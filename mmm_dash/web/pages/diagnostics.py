@@ -9,6 +9,7 @@ from dash import html
 from mmm_dash.core.diagnostics import residuals, roi_prior_posterior
 from mmm_dash.core.figures.charts import rhat_bars
 from mmm_dash.core.figures.diagnostics import prior_posterior_densities, residual_bars
+from mmm_dash.core.formatting import CI, pct, with_interval
 from mmm_dash.core.trust import MIN_ESS, RHAT_THRESHOLD
 from mmm_dash.web.dashboard.components import chart_card, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -108,7 +109,32 @@ def prior_posterior_card(view: View):
     if pp.sampled_by_builder:
         note += f" The model file holds no prior draws: {len(pp.prior)} were drawn from its priors for this chart."
     figure = prior_posterior_densities(pp, info.roi_label, 1.0 if info.has_revenue else None)
-    return chart_card(title, graph("prior-posterior-chart", figure), note=note, card_id="prior-posterior")
+    table = pp.frame()
+    summary = dbc.Table(
+        [
+            html.Thead(
+                html.Tr([html.Th("Channel"), html.Th(f"Prior ({CI})"), html.Th(f"Posterior ({CI})"), html.Th("Width")])
+            ),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(channel),
+                            html.Td(with_interval(r.prior_mean, r.prior_ci_lo, r.prior_ci_hi)),
+                            html.Td(with_interval(r.posterior_mean, r.posterior_ci_lo, r.posterior_ci_hi)),
+                            html.Td(pct(100 * r.width_ratio, 0)),
+                        ]
+                    )
+                    for channel, r in table.iterrows()
+                ]
+            ),
+        ],
+        size="sm",
+        className="mt-2 mb-0",
+        id="prior-posterior-table",
+    )
+    note += " Width: the posterior's interval as a share of the prior's."
+    return chart_card(title, [graph("prior-posterior-chart", figure), summary], note=note, card_id="prior-posterior")
 
 
 def residuals_card(view: View):
