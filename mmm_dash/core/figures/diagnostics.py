@@ -84,7 +84,13 @@ def prior_posterior_densities(pp: PriorPosterior, roi_label: str, break_even: fl
                     "line": {"color": "#868e96", "dash": "dot", "width": 1},
                 }
             )
-    fig.update_layout(template=TEMPLATE_JSON, height=220 * rows + 70, margin={"t": 60})
+    height, top, bottom = 220 * rows + 80, 72, 44
+    fig.update_layout(
+        template=TEMPLATE_JSON,
+        height=height,
+        margin={"t": top, "b": bottom},
+        legend={"y": 1 + 26 / (height - top - bottom)},  # above the panel titles, not on them
+    )
     fig.update_yaxes(showticklabels=False, rangemode="tozero")
     fig.update_xaxes(tickformat=".2~f")
     return fig

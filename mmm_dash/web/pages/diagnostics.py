@@ -113,7 +113,14 @@ def prior_posterior_card(view: View):
     summary = dbc.Table(
         [
             html.Thead(
-                html.Tr([html.Th("Channel"), html.Th(f"Prior ({CI})"), html.Th(f"Posterior ({CI})"), html.Th("Width")])
+                html.Tr(
+                    [
+                        html.Th("Channel"),
+                        html.Th(f"Prior ({CI})"),
+                        html.Th(f"Posterior ({CI})"),
+                        html.Th("Posterior width"),
+                    ]
+                )
             ),
             html.Tbody(
                 [
@@ -133,7 +140,7 @@ def prior_posterior_card(view: View):
         className="mt-2 mb-0",
         id="prior-posterior-table",
     )
-    note += " Width: the posterior's interval as a share of the prior's."
+    note += " Posterior width: its interval as a share of the prior's."
     return chart_card(title, [graph("prior-posterior-chart", figure), summary], note=note, card_id="prior-posterior")
 
 
