@@ -127,3 +127,13 @@ def test_unknown_model_period_and_file(signed_in):
 def test_anonymous_export_is_401(client):
     assert client.get("/export/metrics.csv?model=demo_mmm").status_code == 401
     assert client.get("/export/report.pptx?model=demo_mmm").status_code == 401
+
+
+def test_deck_headline_numbers_are_the_overviews_cards(signed_in, demo_bundle):
+    from mmm_dash.core.exports.deck import headline_numbers
+    from tests.integration.test_geos_and_over_time import find, page, text_of
+
+    content = page(signed_in, "/", "&period=2024&geo=West")
+    cards = [find(content, f"card-{name}") for name in ("spend", "outcome", "roi", "share")]
+    shown = [tuple(text_of(div) for div in card["props"]["children"]["props"]["children"]) for card in cards]
+    assert headline_numbers(demo_bundle, demo_bundle.period("2024", "West")) == shown
