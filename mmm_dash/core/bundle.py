@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mmm_dash.core.health import HealthReview
 
 # Bump when the shape of the bundle changes: cached bundles of older versions are rebuilt.
-BUNDLE_SCHEMA_VERSION = 7
+BUNDLE_SCHEMA_VERSION = 8
 
 STATS = ("mean", "median", "ci_lo", "ci_hi")
 UNCERTAIN_METRICS = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")
@@ -288,6 +288,17 @@ class OutcomeDraws:
 
 
 @dataclasses.dataclass(frozen=True)
+class RoiPrior:
+    """Meridian's prior of each paid channel's ROI (`Analyzer.roi(use_posterior=False)`): what the
+    model believed before it saw the data, over the whole range and all geos, as draws. Its posterior
+    counterpart is the whole range's per-draw ROI every page reads (`Bundle.period("all").roi_draws`)."""
+
+    channels: tuple[str, ...]  # (C,) paid channels, media then R&F
+    draws: np.ndarray  # (P, C) float32 prior draws of ROI (of the KPI per unit of spend for KPI models)
+    sampled_by_builder: bool = False  # the model file had no prior draws: the builder sampled them
+
+
+@dataclasses.dataclass(frozen=True)
 class OptimizationResult:
     """One fixed-budget optimization (Meridian's BudgetOptimizer in tests and `bench`, or the planner's)."""
 
@@ -434,6 +445,7 @@ class Bundle:
     adstock_decay: pd.DataFrame
     health: HealthReview | None  # Meridian's ModelReviewer, as plain data
     timings: dict  # build_seconds, meridian_seconds, steps: {name: seconds}
+    roi_prior: RoiPrior | None = None  # None when Meridian could not give the prior (see the builder)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)

@@ -17,6 +17,7 @@ MIME = {
     "csv": "text/csv; charset=utf-8",
     "txt": "text/plain; charset=utf-8",
     "html": "text/html; charset=utf-8",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 
 
@@ -38,8 +39,8 @@ def scenario_filename(model: str, period: str, name: str, ext: str) -> str:
     return "mmm-scenario-" + "-".join(safe_filename_part(p) for p in (model, period, name)) + f".{ext}"
 
 
-def attachment(body: str | Iterable[str], filename: str) -> Response:
-    """`body` (text, or an iterable of text to stream) as a download named `filename`, typed by its
+def attachment(body: str | bytes | Iterable[str], filename: str) -> Response:
+    """`body` (text, bytes, or an iterable of text to stream) as a download named `filename`, typed by its
     extension, never cached or sniffed; recorded in the audit trail."""
     ext = filename.rsplit(".", 1)[-1]
     audit.record(audit.DOWNLOAD, filename, detail=request.full_path.rstrip("?"))

@@ -29,7 +29,15 @@ PAGES = {
     "/scenarios": ["#sc-allocation", "#sc-results-table", "#sc-curve"],
     "/insights": ["#insight-portfolio", "#insight-list", "[id^='verdict-']"],
     "/compare": ["#compare-findings", "#compare-grid .ag-row"],
-    "/diagnostics": ["#rhat-chart", "#fit-metrics", "#model-info", "#rhat-grid .ag-row", "#health-details"],
+    "/diagnostics": [
+        "#rhat-chart",
+        "#fit-metrics",
+        "#model-info",
+        "#rhat-grid .ag-row",
+        "#health-details",
+        "#residuals-chart",
+        "#prior-posterior-chart",
+    ],
 }
 
 

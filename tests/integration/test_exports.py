@@ -76,6 +76,41 @@ def test_report_is_self_contained(signed_in):
     assert re.search(r'(src|href)="https?://', page_without_library) is None  # nothing fetched from the network
 
 
+def test_report_pptx_is_a_deck_of_the_views_numbers(signed_in, demo_bundle):
+    from pptx import Presentation
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    from mmm_dash.core.formatting import money
+
+    response = signed_in.get("/export/report.pptx?model=demo_mmm&period=2024&geo=West")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+    today = dt.date.today().isoformat()
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="mmm-demo_mmm-West-2024-{today}-report.pptx"'
+    )
+    prs = Presentation(io.BytesIO(response.data))
+    slides = {s.shapes.title.text: s for s in prs.slides}
+    table = demo_bundle.period("2024", "West").channel_table()
+    charts = {
+        title: next(s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.CHART).chart
+        for title, slide in slides.items()
+        if any(s.has_chart for s in slide.shapes)
+    }
+    for title, column in (
+        ("Incremental revenue by channel ($)", "incremental_outcome_mean"),
+        ("ROI by channel", "roi_mean"),
+    ):
+        plot = charts[title].plots[0]
+        values = dict(zip(plot.categories, plot.series[0].values, strict=True))
+        assert values == pytest.approx(table[column].to_dict(), rel=1e-12), title
+    grid = next(s for s in slides["Per-channel metrics"].shapes if s.has_table).table
+    spend = {grid.cell(i, 0).text: grid.cell(i, 1).text for i in range(1, len(grid.rows))}
+    assert all(
+        spend[channel] == money(row.spend) and spend[channel].startswith("$") for channel, row in table.iterrows()
+    )
+
+
 def test_download_headers(signed_in):
     response = signed_in.get("/export/insights.txt?model=demo_mmm&period=2024")
     today = dt.date.today().isoformat()
@@ -91,3 +126,14 @@ def test_unknown_model_period_and_file(signed_in):
 
 def test_anonymous_export_is_401(client):
     assert client.get("/export/metrics.csv?model=demo_mmm").status_code == 401
+    assert client.get("/export/report.pptx?model=demo_mmm").status_code == 401
+
+
+def test_deck_headline_numbers_are_the_overviews_cards(signed_in, demo_bundle):
+    from mmm_dash.core.exports.deck import headline_numbers
+    from tests.integration.test_geos_and_over_time import find, page, text_of
+
+    content = page(signed_in, "/", "&period=2024&geo=West")
+    cards = [find(content, f"card-{name}") for name in ("spend", "outcome", "roi", "share")]
+    shown = [tuple(text_of(div) for div in card["props"]["children"]["props"]["children"]) for card in cards]
+    assert headline_numbers(demo_bundle, demo_bundle.period("2024", "West")) == shown

@@ -39,7 +39,8 @@ SCRIPT = textwrap.dedent(
                 layout = page["layout"](model="demo_mmm", period=period)
                 json.dumps(layout, cls=plotly.utils.PlotlyJSONEncoder)
                 served.append(page["path"])
-    for name in ("insights.json", "insights.csv", "insights.txt", "metrics.csv", "metrics.json", "report.html"):
+    for name in ("insights.json", "insights.csv", "insights.txt", "metrics.csv", "metrics.json", "report.html",
+                 "report.pptx"):
         assert client.get(f"/export/{name}?model=demo_mmm&period=2024").status_code == 200
         served.append(name)
     heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "jax", "jaxlib", "meridian", "tf_keras"))

@@ -19,6 +19,7 @@ from mmm_dash.core.bundle import (
     CurveSet,
     ModelInfo,
     OutcomeDraws,
+    RoiPrior,
 )
 from mmm_dash.core.windows import CURVE_KINDS, presets_for
 
@@ -185,7 +186,14 @@ def _bundle(model, draws, presets, curves, health, timings) -> Bundle:
         adstock_decay=_adstock_decay(),
         health=health,
         timings=timings,
+        roi_prior=roi_prior(),
     )
+
+
+def roi_prior(n: int = 300, seed: int = 2) -> RoiPrior:
+    """Meridian's default ROI prior, LogNormal(0.2, 0.9), drawn for every channel."""
+    draws = np.random.default_rng(seed).lognormal(0.2, 0.9, (n, len(CHANNELS)))
+    return RoiPrior(channels=CHANNELS, draws=draws.astype(np.float32))
 
 
 def _rhat() -> pd.DataFrame:

@@ -9,7 +9,8 @@ import pytest
 from mmm_dash.config import ConfigError, load_settings
 from mmm_dash.core.budget_search import budget_ladder
 from mmm_dash.core.comparison import compare_scenarios
-from mmm_dash.core.figures import breakdowns, charts, curves, planning
+from mmm_dash.core.diagnostics import residuals, roi_prior_posterior
+from mmm_dash.core.figures import breakdowns, charts, curves, diagnostics, planning
 from mmm_dash.core.geos import geo_breakdown
 from mmm_dash.core.over_time import results_over_time
 from mmm_dash.core.scenario import ScenarioModel
@@ -39,6 +40,8 @@ def every_figure():
         "metric_bars_empty": charts.metric_bars(table.assign(cpik_mean=np.nan), "cpik", "CPIK"),
         "roi_bubble": charts.roi_bubble(table, info.roi_label),
         "rhat_bars": charts.rhat_bars(bundle.rhat, 1.2),
+        "prior_posterior_densities": diagnostics.prior_posterior_densities(roi_prior_posterior(bundle), "ROI"),
+        "residual_bars": diagnostics.residual_bars(residuals(bundle, analysis.period), "revenue", True),
         "response_curve": curves.response_curve(
             analysis.curves, ch, "revenue", break_even_multiplier=1.3, scenario_spend=hist[0], scenario_outcome=5.0
         ),

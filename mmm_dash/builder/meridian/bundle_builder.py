@@ -9,6 +9,7 @@ instead of one pass per period: every window and geo is then a sum over the stor
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import threading
@@ -30,10 +31,12 @@ from mmm_dash.core.bundle import (
     ModelInfo,
     OutcomeDraws,
     Period,
+    RoiPrior,
 )
 from mmm_dash.core.draw_budget import SPEND_MULTIPLIERS, draws_to_keep
 from mmm_dash.core.windows import CURVE_KINDS, presets_for, summarise
 
+log = logging.getLogger(__name__)
 OPTIMAL_FREQUENCY_KINDS = ("all", "year", "last52")
 Progress = Callable[[str, float], None]  # (message, fraction done)
 # Meridian's analyses spend much of their time in Python on one core; with a second core, optimal_freq
@@ -49,7 +52,10 @@ STEP_WEIGHTS = {
     "convergence (R-hat, ESS)": 0.30,
     "Hill curves and adstock": 0.08,
     "health review (Meridian ModelReviewer)": 0.15,
+    "ROI prior": 0.02,
 }
+PRIOR_DRAWS = 200  # prior draws the builder samples when a model file has none (6s on the demo model)
+MAX_PRIOR_DRAWS = 500  # prior ROI draws a bundle keeps (evenly thinned beyond), enough for a density
 
 
 class StepClock:
@@ -445,6 +451,28 @@ def _convergence(analyzer, mmm, clock) -> pd.DataFrame:
     return frame
 
 
+def _roi_prior(analyzer, mmm, info: ModelInfo, use_kpi: bool, seed_text: str, clock: StepClock) -> RoiPrior | None:
+    """Meridian's prior ROI per paid channel, whole range and all geos: `Analyzer.roi(use_posterior=False)`,
+    the ROI of each prior draw, whatever the prior's type (ROI, mROI, contribution or coefficient).
+    A file saved without prior draws gets PRIOR_DRAWS of them sampled here (seeded from the file's
+    hash, so a rebuild draws the same); None when Meridian cannot give them (one sentence in the log:
+    the prior is a diagnostic, the rest of the bundle does not need it)."""
+    import hashlib
+
+    sampled = "prior" not in mmm.inference_data.groups()
+    try:
+        with clock.meridian_call():
+            if sampled:
+                mmm.sample_prior(PRIOR_DRAWS, seed=int(hashlib.sha256(seed_text.encode()).hexdigest()[:8], 16))
+            draws = _flat(analyzer.roi(use_posterior=False, use_kpi=use_kpi))
+    except Exception as exc:  # a diagnostic: the bundle is whole without it
+        log.warning("No ROI prior for %s: Meridian could not compute it (%s).", info.name, exc)
+        return None
+    if len(draws) > MAX_PRIOR_DRAWS:
+        draws = draws[np.linspace(0, len(draws) - 1, MAX_PRIOR_DRAWS).round().astype(int)]
+    return RoiPrior(channels=info.paid_channels, draws=draws.astype(np.float32), sampled_by_builder=sampled)
+
+
 def build_bundle(
     mmm,
     *,
@@ -494,6 +522,8 @@ def build_bundle(
         hill = hill.drop(columns=[c for c in hill.columns if "histogram" in c]).reset_index(drop=True)
         with clock.step("health review (Meridian ModelReviewer)"), clock.meridian_call():
             health = review_model(mmm, seed_text=sha256)
+        with clock.step("ROI prior"):  # after the review: it may add prior draws to the model
+            roi_prior = _roi_prior(analyzer, mmm, info, use_kpi, sha256, clock)
         if freq_job is not None:
             opt_freq = clock.background_result("optimal frequency", freq_started, freq_job)
     progress("done", 1.0)
@@ -513,6 +543,7 @@ def build_bundle(
             "meridian_seconds": clock.meridian,
             "steps": dict(clock.steps),
         },
+        roi_prior=roi_prior,
     )
     assert_plain(bundle)
     return bundle

@@ -7,6 +7,7 @@ import json
 
 from mmm_dash.core.bundle import Bundle, PeriodAnalysis
 from mmm_dash.core.exports import documents
+from mmm_dash.core.exports.deck import report_pptx
 from mmm_dash.core.exports.report import report_html
 from mmm_dash.core.insights import build_insights
 
@@ -37,14 +38,15 @@ EXPORT_FILES = (
     ExportFile("metrics.json", "Metrics (JSON)"),
     ExportFile("health.json", "Model health (JSON)"),
     ExportFile("report.html", "Report (HTML)"),
+    ExportFile("report.pptx", "Report (PowerPoint)"),
     ExportFile("over_time.csv", "Results over time (CSV)"),
     ExportFile("over_time.json", "Results over time (JSON)"),
 )
 BY_NAME = {f.filename: f for f in EXPORT_FILES}
 
 
-def render(export: ExportFile, bundle: Bundle, analysis: PeriodAnalysis) -> str:
-    """The body of `export` for one model period."""
+def render(export: ExportFile, bundle: Bundle, analysis: PeriodAnalysis) -> str | bytes:
+    """The body of `export` for one model period: text, or bytes for the PowerPoint deck."""
     if export.kind == "health":
         return json.dumps(documents.health_document(bundle, analysis), indent=2)
     if export.kind == "over_time":  # every quarter and month of the whole range, for the view's geo
@@ -56,6 +58,8 @@ def render(export: ExportFile, bundle: Bundle, analysis: PeriodAnalysis) -> str:
             return json.dumps(documents.metrics_document(bundle, analysis), indent=2)
         return documents.metrics_csv(analysis, bundle.info.has_revenue)
     insights = build_insights(bundle, analysis)
+    if export.kind == "report" and export.ext == "pptx":
+        return report_pptx(bundle, analysis, insights)
     if export.kind == "report":
         return report_html(bundle, analysis, insights)
     if export.ext == "json":

@@ -6,7 +6,10 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from mmm_dash.core.diagnostics import residuals, roi_prior_posterior
 from mmm_dash.core.figures.charts import rhat_bars
+from mmm_dash.core.figures.diagnostics import prior_posterior_densities, residual_bars
+from mmm_dash.core.formatting import CI, pct, with_interval
 from mmm_dash.core.trust import CHANNEL_PARAMS, MIN_ESS, RHAT_THRESHOLD, SampleSize, channel_ess
 from mmm_dash.web.dashboard.components import chart_card, graph, grid, number_col, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -126,6 +129,78 @@ def rhat_phone_table(rhat: pd.DataFrame):
     return dbc.Table([head, html.Tbody(rows)], size="sm", className="d-md-none mb-0 small", id="rhat-phone-table")
 
 
+def prior_posterior_card(view: View):
+    """Each paid channel's ROI prior against its posterior: where the data moved the model's belief."""
+    info = view.info
+    pp = roi_prior_posterior(view.bundle)
+    title = f"{info.roi_label}: prior vs posterior"
+    if pp is None:
+        return chart_card(
+            title,
+            html.P(
+                "Meridian could not compute this model's ROI prior, so there is nothing to compare the posterior to."
+            ),
+            card_id="prior-posterior",
+        )
+    note = (
+        f"Meridian's prior of each channel's {info.roi_label} (grey) and its posterior (blue), over the whole range "
+        "and all geos, the scope the prior is set on. A posterior as wide as its prior and in the same place means "
+        "the data said little about that channel: its estimate is mostly the prior's assumption."
+    )
+    if pp.sampled_by_builder:
+        note += f" The model file holds no prior draws: {len(pp.prior)} were drawn from its priors for this chart."
+    figure = prior_posterior_densities(pp, info.roi_label, 1.0 if info.has_revenue else None)
+    table = pp.frame()
+    summary = dbc.Table(
+        [
+            html.Thead(
+                html.Tr(
+                    [
+                        html.Th("Channel"),
+                        html.Th(f"Prior ({CI})"),
+                        html.Th(f"Posterior ({CI})"),
+                        html.Th("Posterior width"),
+                    ]
+                )
+            ),
+            html.Tbody(
+                [
+                    html.Tr(
+                        [
+                            html.Td(channel),
+                            html.Td(with_interval(r.prior_mean, r.prior_ci_lo, r.prior_ci_hi)),
+                            html.Td(with_interval(r.posterior_mean, r.posterior_ci_lo, r.posterior_ci_hi)),
+                            html.Td(pct(100 * r.width_ratio, 0)),
+                        ]
+                    )
+                    for channel, r in table.iterrows()
+                ]
+            ),
+        ],
+        size="sm",
+        className="mt-2 mb-0",
+        id="prior-posterior-table",
+    )
+    note += " Posterior width: its interval as a share of the prior's."
+    summary = html.Div(summary, className="table-responsive")  # a phone scrolls the table, never the page
+    return chart_card(title, [graph("prior-posterior-chart", figure), summary], note=note, card_id="prior-posterior")
+
+
+def residuals_card(view: View):
+    """Actual minus expected outcome each week of the view's window, for its geo or all geos."""
+    info, analysis = view.info, view.analysis
+    weekly = residuals(view.bundle, analysis.period, analysis.geo)
+    where = analysis.geo or ("all geos" if not info.is_national else "national")
+    return chart_card(
+        f"Residuals · {analysis.period.label} · {where}",
+        graph("residuals-chart", residual_bars(weekly, info.outcome_label, info.has_revenue)),
+        note="Actual minus Meridian's expected outcome (posterior mean) each week. Residuals scattered around zero "
+        "are what a good fit leaves; a run of one sign, a trend or a seasonal wave is something the model misses "
+        "(a control, a holiday, a change in the business).",
+        card_id="residuals",
+    )
+
+
 def content(view: View):
     return frame(view, *cached(view, __name__, lambda: body(view)))
 
@@ -193,6 +268,8 @@ def body(view: View) -> list:
             note="R-hat compares variance between and within chains; values near 1 mean convergence. ESS: "
             f"ArviZ's bulk effective sample size, the smallest in each group; below {MIN_ESS} intervals are unstable.",
         ),
+        residuals_card(view),
+        prior_posterior_card(view),
     ]
 
 
