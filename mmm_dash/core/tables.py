@@ -7,6 +7,7 @@ import pandas as pd
 from mmm_dash.core.bundle import STATS, PeriodAnalysis
 
 METRIC_ORDER = ("incremental_outcome", "pct_of_contribution", "roi", "mroi", "effectiveness", "cpik")
+KPI_METRICS = ("mcpik", "incremental_kpi")  # where the model has a KPI: marginal cost per KPI, the KPI beside revenue
 PLAIN_COLUMNS = ("spend", "pct_of_spend", "impressions")
 
 
@@ -15,10 +16,16 @@ def metric_columns() -> list[str]:
     return list(PLAIN_COLUMNS) + [f"{m}_{s}" for m in METRIC_ORDER for s in STATS]
 
 
+def metrics_of(table: pd.DataFrame) -> tuple[str, ...]:
+    """METRIC_ORDER, then the KPI_METRICS this model's table has (stable order)."""
+    return METRIC_ORDER + tuple(m for m in KPI_METRICS if f"{m}_mean" in table.columns)
+
+
 def channel_metrics(analysis: PeriodAnalysis, include_total: bool = False) -> pd.DataFrame:
     """One row per paid channel (and optionally the paid total), stable column order."""
     table = analysis.channels if include_total else analysis.channel_table()
-    out = table.reindex(columns=metric_columns()).reset_index().rename(columns={"index": "channel"})
+    extra = [f"{m}_{s}" for m in metrics_of(table)[len(METRIC_ORDER) :] for s in STATS]
+    out = table.reindex(columns=metric_columns() + extra).reset_index().rename(columns={"index": "channel"})
     if "channel" not in out:
         out.insert(0, "channel", table.index)
     out["channel"] = out["channel"].astype(str)
