@@ -30,3 +30,11 @@ def channel_metrics(analysis: PeriodAnalysis, include_total: bool = False) -> pd
         out.insert(0, "channel", table.index)
     out["channel"] = out["channel"].astype(str)
     return out
+
+
+def in_units(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`table` with its incremental_outcome_* columns read from `<metric>_*` (e.g. incremental_kpi), so a chart
+    of the incremental outcome shows the KPI; `table` itself when `metric` is incremental_outcome."""
+    if metric == "incremental_outcome" or table.empty:
+        return table
+    return table.assign(**{f"incremental_outcome_{s}": table[f"{metric}_{s}"] for s in STATS})
