@@ -108,3 +108,21 @@ def test_toggle_writes_units_into_the_url(app, signed_in):
     response = signed_in.post("/_dash-update-component", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.get_json()["response"]["url"]["search"] == f"?model={MODEL}&period=2024&units=kpi"
+
+
+def test_pie_callback_and_planner_keep_the_pages_units(app, signed_in, demo_bundle):
+    content = page(signed_in, "/contribution", "&units=kpi")
+    stored = find(content, "contribution-view")["props"]["data"]
+    assert stored["units"] == "kpi"
+    body = callback_body(app, "switch_chart", {"contribution-chart-type": "pie", "contribution-view": stored}, [])
+    body["outputs"] = body["outputs"][0]
+    response = signed_in.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    pie = response.get_json()["response"]["contribution-chart"]["figure"]["data"][0]
+    values = dict(zip(pie["labels"], pie["values"], strict=True))
+    a = demo_bundle.period("all")
+    assert values["Baseline"] == pytest.approx(a.baseline["incremental_kpi_mean"])
+    assert values["TV"] == pytest.approx(a.channels.loc["TV", "incremental_kpi_mean"])
+    planner = page(signed_in, "/scenarios", "&units=kpi")
+    assert f"plans in revenue, not in {demo_bundle.info.kpi_name}" in text_of(planner)
+    assert "plans in revenue" not in text_of(page(signed_in, "/scenarios"))
