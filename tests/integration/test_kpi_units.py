@@ -126,3 +126,20 @@ def test_pie_callback_and_planner_keep_the_pages_units(app, signed_in, demo_bund
     planner = page(signed_in, "/scenarios", "&units=kpi")
     assert f"plans in revenue, not in {demo_bundle.info.kpi_name}" in text_of(planner)
     assert "plans in revenue" not in text_of(page(signed_in, "/scenarios"))
+
+
+def test_roi_over_time_in_kpi_is_cost_per_kpi_per_quarter(app, signed_in, demo_bundle):
+    stored = find(page(signed_in, "/roi", "&units=kpi"), "roi-view")["props"]["data"]
+    body = callback_body(app, "roi.show_over_time", {"roi-over-time-bucket": "quarter", "roi-view": stored}, [])
+    body["outputs"] = body["outputs"][0]
+    response = signed_in.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    card = response.get_json()["response"]["roi-over-time"]["children"]
+    grid = find(card, "roi-over-time-grid")["props"]
+    fields = [c.get("field") for c in grid["columnDefs"]]
+    assert "cpik_mean" in fields and "incremental_kpi_ci_hi" in fields and "roi_mean" not in fields
+    row = next(r for r in grid["rowData"] if r["bucket"] == "2024-q2" and r["channel"] == "TV")
+    q2 = demo_bundle.period("2024-q2").channels.loc["TV"]
+    assert row["cpik_mean"] == pytest.approx(q2["cpik_mean"]) and row["incremental_kpi_mean"] == pytest.approx(
+        q2["incremental_kpi_mean"]
+    )

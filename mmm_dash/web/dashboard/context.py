@@ -67,7 +67,7 @@ class View:
         return self.version if self.version and self.versions and self.version != self.versions[0] else None
 
     def query(self, **override) -> str:
-        """This view's URL query (`override` replaces model, period, version or geo)."""
+        """This view's URL query (`override` replaces model, period, version, geo or units)."""
         values = {
             "model": self.model,
             "period": self.period_key,
@@ -82,8 +82,13 @@ class View:
 
     def keys(self) -> dict:
         """What a page stores for its own callbacks (see `stored_view`)."""
-        keys = {"model": self.model, "entry": self.entry, "period": self.period_key, "geo": self.geo}
-        return keys | {"units": self.units}
+        return {
+            "model": self.model,
+            "entry": self.entry,
+            "period": self.period_key,
+            "geo": self.geo,
+            "units": self.units,
+        }
 
 
 def catalog() -> ModelCatalog:
