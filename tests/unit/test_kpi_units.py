@@ -94,3 +94,16 @@ def test_models_with_one_unit_keep_their_columns():
     inverse = 1 / kpi_only.mroi_draws  # a KPI model's marginal cost per KPI is 1 / mROI, draw by draw
     np.testing.assert_allclose(table["mcpik_mean"], inverse.mean(axis=0), rtol=1e-12)
     assert kpi_only.draws.incremental_kpi.shape == (N_DRAWS, len(CHANNELS))
+
+
+def test_a_national_model_converts_week_by_week_too():
+    rpk = revenue_per_kpi()[:1]  # (1, T)
+    bundle = make_bundle(n_weeks=N_WEEKS, revenue_per_kpi=rpk)
+    assert bundle.info.is_national and not bundle.draws.by_geo
+    a = bundle.period("2024-q3")
+    roi, mroi = channel_draws(1)
+    weeks = bundle.draws.time_index(a.period.start, a.period.end)
+    spend = bundle.draws.spend[0, weeks]  # (T', C)
+    spend_per_kpi = (spend / rpk[0, weeks, None]).sum(axis=0)
+    np.testing.assert_allclose(a.draws.incremental_kpi, roi * spend_per_kpi, rtol=1e-6)
+    np.testing.assert_allclose(a.draws.marginal_kpi, mroi * MARGINAL_INCREASE * spend_per_kpi, rtol=1e-6)
