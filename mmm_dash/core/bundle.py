@@ -89,6 +89,11 @@ class ModelInfo:
         return self.organic_media_channels + self.organic_rf_channels + self.non_media_channels
 
     @property
+    def has_both_units(self) -> bool:
+        """Outcome in revenue from a KPI with revenue per KPI: its numbers can be read in revenue or in the KPI."""
+        return self.has_revenue and self.kpi_type != "revenue"
+
+    @property
     def outcome_label(self) -> str:
         """What incremental outcome is measured in: revenue, or the KPI's name."""
         return "revenue" if self.has_revenue else self.kpi_name
@@ -333,6 +338,7 @@ class WindowDraws:
     incremental_kpi: np.ndarray  # (S, C) incremental KPI (equals `incremental` when the outcome is the KPI)
     expected: np.ndarray  # (S,) total expected outcome
     spend: np.ndarray  # (C,)
+    marginal_kpi: np.ndarray | None = None  # (S, C) KPI of 1% more spend (None: `marginal` is in the KPI already)
 
     @property
     def roi(self) -> np.ndarray:
@@ -349,6 +355,15 @@ class WindowDraws:
         from mmm_dash.core.metrics import cost_per_kpi_draws
 
         return cost_per_kpi_draws(self.spend[None, :], self.incremental_kpi)
+
+    @property
+    def mcpik(self) -> np.ndarray:
+        """(S, C) marginal cost per incremental KPI: the cost of 1% more spend over the KPI it adds, draw by
+        draw (1 / mROI when the outcome is the KPI; Meridian's mROI with use_kpi=True, inverted, otherwise)."""
+        from mmm_dash.core.metrics import cost_per_kpi_draws
+
+        marginal = self.marginal if self.marginal_kpi is None else self.marginal_kpi
+        return cost_per_kpi_draws(MARGINAL_INCREASE * self.spend[None, :], marginal)
 
     @property
     def contribution_share(self) -> np.ndarray:

@@ -30,8 +30,10 @@ def efficiency_metric(info: ModelInfo) -> str:
 
 
 def metric_names(info: ModelInfo) -> tuple[str, ...]:
-    """The metrics with intervals that over-time results carry, in column order."""
-    return ("incremental_outcome", "pct_of_contribution", efficiency_metric(info))
+    """The metrics with intervals that over-time results carry, in column order (a model with both units also
+    carries its KPI and cost per KPI, for pages read in the KPI)."""
+    both = ("incremental_kpi", "cpik") if info.has_both_units else ()
+    return ("incremental_outcome", "pct_of_contribution", efficiency_metric(info), *both)
 
 
 def columns(info: ModelInfo) -> list[str]:

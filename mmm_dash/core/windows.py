@@ -152,16 +152,31 @@ def window_draws(bundle: Bundle, period: Period, geo: str | None = None) -> Wind
     marginal = d.cube("marginal", geo).window_sum(weeks, gi)
     expected = d.cube("expected", geo).window_sum(weeks, gi)[:, 0]
     spend = d.spend[_geo_rows(d, geo), weeks].sum(axis=(0, 1))
-    if not bundle.info.has_revenue or bundle.info.kpi_type == "revenue":
-        kpi = incremental  # the outcome is the KPI itself
-    elif geo is None:
-        kpi = d.national["incremental_kpi"].window_sum(weeks)
-    else:  # revenue = KPI x revenue per KPI, week by week
-        rpk = d.revenue_per_kpi[gi, weeks]
+    if not bundle.info.has_both_units:
+        return WindowDraws(incremental, marginal, incremental, expected, spend)  # the outcome is the KPI itself
+    national = geo is None  # all geos: the stored national KPI; one geo: its revenue over its revenue per KPI
+    kpi = d.national["incremental_kpi"].window_sum(weeks) if national else _in_kpi(d, "incremental", weeks, [gi])
+    # The KPI of 1% more spend (Meridian's marginal ROI with use_kpi=True): revenue / revenue per KPI, geo by geo
+    marginal_kpi = _in_kpi(d, "marginal", weeks, _geo_list(d, geo))
+    return WindowDraws(incremental, marginal, kpi, expected, spend, marginal_kpi)
+
+
+def _geo_list(d: OutcomeDraws, geo: str | None) -> list[int]:
+    """Indices of the selected geos: every geo, or the one."""
+    return list(range(len(d.geos))) if geo is None else [d.geos.index(geo)]
+
+
+def _in_kpi(d: OutcomeDraws, name: str, weeks: slice, geos) -> np.ndarray:
+    """(S, K) a revenue cube summed over `weeks` and the geo indices `geos`, in the KPI: revenue = KPI x
+    revenue per KPI, week by week and geo by geo (a national model's national cube is its one geo)."""
+    cube = d.by_geo.get(name) or d.national[name]
+    total = 0.0
+    for g in geos:
+        rpk = d.revenue_per_kpi[g, weeks]
         with np.errstate(divide="ignore"):
             per_unit = np.where(rpk > 0, 1.0 / rpk, 0.0)
-        kpi = d.by_geo["incremental"].weighted_sum(weeks, gi, per_unit)
-    return WindowDraws(incremental, marginal, kpi, expected, spend)
+        total = total + cube.weighted_sum(weeks, g, per_unit)
+    return total
 
 
 def _summarised(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -175,6 +190,11 @@ def _summarised(metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             out[f"{name}_{stat}"] = values[start : start + width]
         start += width
     return out
+
+
+def _has_kpi(bundle: Bundle) -> bool:
+    """Whether the model's numbers can be read in a KPI: a KPI without revenue, or one with revenue per KPI."""
+    return not bundle.info.has_revenue or bundle.info.has_both_units
 
 
 def _channel_table(bundle: Bundle, w: WindowDraws, impressions: np.ndarray) -> pd.DataFrame:
@@ -201,8 +221,10 @@ def _channel_table(bundle: Bundle, w: WindowDraws, impressions: np.ndarray) -> p
                 "mroi": np.column_stack([w.mroi, nan_total]),  # Meridian drops the total's mROI
                 "effectiveness": np.column_stack([w.incremental / impressions[None, :], nan_total]),
                 "cpik": cost_per_kpi_draws(spend[None, :], kpi),  # Meridian's cpik, draw by draw
-                # a KPI model's marginal cost per KPI: 1 / mROI, draw by draw (what the next KPI costs)
-                **({} if bundle.info.has_revenue else {"mcpik": np.column_stack([1 / w.mroi, nan_total])}),
+                # what the next KPI costs (1 / mROI for a KPI model), for every model that has a KPI
+                **({"mcpik": np.column_stack([w.mcpik, nan_total])} if _has_kpi(bundle) else {}),
+                # the incremental KPI itself, beside its revenue, for models that have both
+                **({"incremental_kpi": kpi} if bundle.info.has_both_units else {}),
             }
         )
     return pd.DataFrame(table, index=pd.Index([*channels, TOTAL_CHANNEL], name="channel"))
@@ -215,12 +237,14 @@ def _non_paid_table(bundle: Bundle, period: Period, geo: str | None, expected_me
     weeks = d.time_index(period.start, period.end)
     inc = d.cube("non_paid", geo).window_sum(weeks, d.geo_index(geo))
     units = d.non_paid_impressions[_geo_rows(d, geo), weeks].sum(axis=(0, 1))
+    kpi = {"incremental_kpi": _in_kpi(d, "non_paid", weeks, _geo_list(d, geo))} if bundle.info.has_both_units else {}
     with np.errstate(divide="ignore", invalid="ignore"):
         table = _summarised(
             {
                 "incremental_outcome": inc,
                 "pct_of_contribution": inc / expected_mean * 100,
                 "effectiveness": inc / units[None, :],
+                **kpi,
             }
         )
     return pd.DataFrame(table, index=pd.Index(list(d.non_paid), name="channel"))
@@ -232,6 +256,9 @@ def _baseline(bundle: Bundle, period: Period, geo: str | None, expected_mean: fl
     base = d.cube("baseline", geo).window_sum(weeks, d.geo_index(geo))[:, 0]
     out = {f"incremental_outcome_{k}": float(v) for k, v in summarise(base).items()}
     out.update({f"pct_of_contribution_{k}": float(v) for k, v in summarise(base / expected_mean * 100).items()})
+    if bundle.info.has_both_units:
+        kpi = _in_kpi(d, "baseline", weeks, _geo_list(d, geo))[:, 0]
+        out.update({f"incremental_kpi_{k}": float(v) for k, v in summarise(kpi).items()})
     return out
 
 

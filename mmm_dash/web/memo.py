@@ -106,10 +106,11 @@ def page_memo() -> LRU:
 
 
 def cached(view, part: str, build: Callable[[], Any], *selection: Hashable) -> Any:
-    """`build()` for this view's bundle, model, period and geo (and `selection`), in the JSON form
+    """`build()` for this view's bundle, model, period, geo and units (and `selection`), in the JSON form
     Dash sends, built once per process. `part` names what is built (page module and piece)."""
     memo = page_memo()
     if not memo.size:
         return build()  # memo switched off: build afresh, exactly as without it
-    key = (bundle_key(view.bundle), view.model, view.period_key, view.geo, part, *selection)
+    units = getattr(view, "units", None)
+    key = (bundle_key(view.bundle), view.model, view.period_key, view.geo, units, part, *selection)
     return memo.get_or_build(key, lambda: as_sent(build()))

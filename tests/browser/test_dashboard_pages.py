@@ -90,3 +90,19 @@ def test_download_button_saves_the_file(served):
     assert files and files[0].startswith("mmm-demo_mmm-2024-")
     with open(os.path.join(duo.download_path, files[0]), encoding="utf-8") as fh:
         assert fh.readline().startswith("id,kind,channel,title,text")
+
+
+def test_units_toggle_reads_the_demo_in_its_kpi_and_keeps_it_in_the_url(served):
+    duo, base, app = served
+    driver = sign_in(duo, base, app, "/?model=demo_mmm&period=all")
+    revenue = wait_for(driver, "#card-outcome-value").text
+    assert revenue.startswith("$") and "blended roi" in text_of(driver, "#card-roi").lower()
+    driver.find_element(By.XPATH, "//*[@id='units-select']//label[normalize-space()='KPI']").click()
+    in_kpi = wait_for_change(driver, "#card-outcome-value", revenue)
+    assert "units=kpi" in driver.current_url and not in_kpi.startswith("$")
+    assert "per incremental" in text_of(driver, "#card-roi").lower()
+    driver.find_element(By.ID, "nav-roi").click()  # the units travel with the navbar's links
+    wait_for_text(driver, ".page-title", "Cost per incremental KPI")
+    wait_for(driver, "#roi-grid .ag-row")
+    assert "units=kpi" in driver.current_url
+    assert severe_errors(duo) == []

@@ -102,11 +102,13 @@ def make_bundle(
     roi_scale: float = 1.0,
     timings=None,
     health=None,
+    revenue_per_kpi: np.ndarray | None = None,
     **info_fields,
 ) -> Bundle:
     """A whole bundle of the four-channel case: 100 of spend per channel over the whole range, spread
     over weeks (and geos: the first gets half), outcome = the draw's ROI x each week's spend;
-    `info_fields` override ModelInfo fields."""
+    `info_fields` override ModelInfo fields. With `revenue_per_kpi` (G, T), the outcome is revenue from a
+    KPI (has_revenue, kpi_type "non_revenue") and the bundle keeps the national incremental KPI as the builder does."""
     rng = np.random.default_rng(seed)
     times = [str(t.date()) for t in pd.date_range(start, periods=n_weeks, freq="7D")]
     roi, mroi = channel_draws(seed)
@@ -130,6 +132,11 @@ def make_bundle(
     }
     national = {k: Cube.plain(v.sum(axis=1, keepdims=True)) for k, v in arrays.items()}
     by_geo = {k: Cube.quantized(v) for k, v in arrays.items()} if geos else {}
+    if revenue_per_kpi is not None:
+        national["incremental_kpi"] = Cube.plain(
+            (incremental / revenue_per_kpi[None, :, :, None]).sum(1, keepdims=True)
+        )
+        info_fields = {"has_revenue": True, "kpi_type": "non_revenue", "kpi_name": "conversions", **info_fields}
     draws = OutcomeDraws(
         times=tuple(times),
         geos=geos or ("national",),
@@ -142,7 +149,7 @@ def make_bundle(
         non_paid_impressions=np.zeros((n_geo, n_weeks, 0)),
         actual=actual,
         expected_mean=expected.mean(axis=0),
-        revenue_per_kpi=None,
+        revenue_per_kpi=revenue_per_kpi,
     )
     presets = presets_for(times)
     curves = {}

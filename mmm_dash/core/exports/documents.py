@@ -19,7 +19,7 @@ from mmm_dash.core.bundle import CONFIDENCE, STATS, Bundle, PeriodAnalysis
 from mmm_dash.core.formatting import CI, LEVEL, csv_number, interval, money, outcome, ratio
 from mmm_dash.core.insights import Insight, build_insights
 from mmm_dash.core.scenario import ScenarioModel, ScenarioOutcome
-from mmm_dash.core.tables import METRIC_ORDER, PLAIN_COLUMNS, channel_metrics
+from mmm_dash.core.tables import KPI_METRICS, METRIC_ORDER, PLAIN_COLUMNS, channel_metrics
 
 FORMAT_VERSION = 1
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -101,14 +101,14 @@ def _header(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
 def _channel_record(row) -> dict:
     record = {"channel": str(row["channel"])}
     record.update({col: row[col] for col in PLAIN_COLUMNS})
-    for metric in METRIC_ORDER:
+    for metric in METRIC_ORDER + tuple(m for m in KPI_METRICS if f"{m}_mean" in row.index):
         record[metric] = {stat: row[f"{metric}_{stat}"] for stat in STATS}
     return record
 
 
 def _non_paid_records(analysis: PeriodAnalysis) -> list[dict]:
     table = analysis.non_paid
-    metrics = ("incremental_outcome", "pct_of_contribution", "effectiveness")
+    metrics = ("incremental_outcome", "pct_of_contribution", "effectiveness", "incremental_kpi")
     return [
         {"channel": str(ch), **{m: {s: row[f"{m}_{s}"] for s in STATS} for m in metrics if f"{m}_mean" in row}}
         for ch, row in table.iterrows()
@@ -134,6 +134,11 @@ def metrics_document(bundle: Bundle, analysis: PeriodAnalysis) -> dict:
             "baseline": {
                 "incremental_outcome": {s: analysis.baseline[f"incremental_outcome_{s}"] for s in STATS},
                 "pct_of_contribution": {s: analysis.baseline[f"pct_of_contribution_{s}"] for s in STATS},
+                **(
+                    {"incremental_kpi": {s: analysis.baseline[f"incremental_kpi_{s}"] for s in STATS}}
+                    if "incremental_kpi_mean" in analysis.baseline
+                    else {}
+                ),
             },
             "health": bundle.health.as_dict() if bundle.health else None,
         }
@@ -168,7 +173,7 @@ def money_columns(columns: list[str], has_revenue: bool) -> list[str]:
     """Column names with the currency where the column is an amount: `spend_usd`, `cpik_mean_usd`,
     and incremental outcome when it is revenue."""
     code = formatting.CURRENCY.code.lower()
-    money = ("spend", "cpik_") + (("incremental_outcome_",) if has_revenue else ())
+    money = ("spend", "cpik_", "mcpik_") + (("incremental_outcome_",) if has_revenue else ())
     return [f"{c}_{code}" if c == "spend" or c.startswith(money[1:]) else c for c in columns]
 
 

@@ -20,6 +20,7 @@ from mmm_dash.web.dashboard.links import view_query
 from mmm_dash.web.memo import cached, plain_div
 
 ALL_GEOS = "__all__"  # the geo selector's value for "all geos"
+UNITS = ("revenue", "kpi")  # the units selector's values; revenue is the default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,10 +35,31 @@ class View:
     version: str = ""  # the version read ("" for a model file of its own)
     geo: str | None = None
     notice: str | None = None
+    units: str | None = None  # "revenue" or "kpi" on pages that offer both units; None on the others
 
     @property
     def info(self) -> ModelInfo:
         return self.bundle.info
+
+    @property
+    def in_kpi(self) -> bool:
+        """The page speaks in the KPI although the model's outcome is revenue (units=kpi, a model with both)."""
+        return self.units == "kpi" and self.info.has_both_units
+
+    @property
+    def in_revenue(self) -> bool:
+        """The page states revenue, ROI and mROI (else the KPI and cost per KPI, as for a KPI-only model)."""
+        return self.info.has_revenue and not self.in_kpi
+
+    @property
+    def outcome_label(self) -> str:
+        """What the page's incremental outcome is in: revenue, or the KPI's name."""
+        return self.info.kpi_name if self.in_kpi else self.info.outcome_label
+
+    @property
+    def outcome_metric(self) -> str:
+        """The table's metric of incremental outcome in the page's units: incremental_outcome or incremental_kpi."""
+        return "incremental_kpi" if self.in_kpi else "incremental_outcome"
 
     @property
     def pinned_version(self) -> str | None:
@@ -45,14 +67,28 @@ class View:
         return self.version if self.version and self.versions and self.version != self.versions[0] else None
 
     def query(self, **override) -> str:
-        """This view's URL query (`override` replaces model, period, version or geo)."""
-        values = {"model": self.model, "period": self.period_key, "version": self.pinned_version, "geo": self.geo}
+        """This view's URL query (`override` replaces model, period, version, geo or units)."""
+        values = {
+            "model": self.model,
+            "period": self.period_key,
+            "version": self.pinned_version,
+            "geo": self.geo,
+            "units": self.units,
+        }
         values.update(override)
-        return view_query(values["model"], values["period"], version=values["version"], geo=values["geo"])
+        return view_query(
+            values["model"], values["period"], version=values["version"], geo=values["geo"], units=values["units"]
+        )
 
     def keys(self) -> dict:
         """What a page stores for its own callbacks (see `stored_view`)."""
-        return {"model": self.model, "entry": self.entry, "period": self.period_key, "geo": self.geo}
+        return {
+            "model": self.model,
+            "entry": self.entry,
+            "period": self.period_key,
+            "geo": self.geo,
+            "units": self.units,
+        }
 
 
 def catalog() -> ModelCatalog:
@@ -90,9 +126,11 @@ def controls_bar(
     versions: list[str] | None = None,
     version: str = "",
     geo: str | None = None,
+    units: str | None = None,
 ):
-    """Model, version, period, range of weeks and geo selectors. Every control is always in the
-    layout (hidden where it does not apply), so the callback keeping them in the URL always has its inputs."""
+    """Model, version, period, range of weeks, geo and units selectors. Every control is always in the
+    layout (hidden where it does not apply), so the callback keeping them in the URL always has its inputs.
+    Units (revenue or the KPI) show on pages that offer them (`units` not None) for models with both."""
     versions = versions or []
     presets = bundle.presets if bundle else {}
     current = parse_period(bundle, period_key) if bundle and period_key else None
@@ -160,6 +198,7 @@ def controls_bar(
                         geo or ALL_GEOS,
                         hidden=not geos,
                     ),
+                    units_toggle(bundle, units),
                 ],
                 className="align-items-center g-2 controls-bar",
             ),
@@ -173,10 +212,35 @@ def controls_bar(
                     "range-preset": current.key if current is not None and current.kind not in MAIN_KINDS else None,
                     "range-picker": [current.start, current.end] if current else None,
                     "geo-select": geo or ALL_GEOS,
+                    "units-select": units or UNITS[0],
                 },
             ),
         ],
         className="mb-3",
+    )
+
+
+def units_toggle(bundle: Bundle | None, units: str | None):
+    """'Revenue | <KPI>' for a model with both units on a page that offers them; hidden (still in the layout)
+    elsewhere."""
+    shown = bundle is not None and units is not None and bundle.info.has_both_units
+    kpi = bundle.info.kpi_name if bundle is not None else "KPI"
+    return dbc.Col(
+        html.Div(
+            [
+                html.Label("Units", htmlFor="units-select", className="small text-secondary mb-0 me-2"),
+                dbc.RadioItems(
+                    id="units-select",
+                    options=[{"label": "Revenue", "value": "revenue"}, {"label": kpi, "value": "kpi"}],
+                    value=units if units in UNITS else UNITS[0],
+                    inline=True,
+                    className="small",
+                ),
+            ],
+            className="d-flex align-items-center",
+        ),
+        width="auto",
+        className="control" + ("" if shown else " d-none"),
     )
 
 
@@ -291,9 +355,12 @@ def building_page(names, model: str, entry: ModelEntry, state: BundleState, vers
     )
 
 
-def resolve(model: str | None, period: str | None, geo: str | None = None, version: str | None = None):
-    """The view for the URL's model, version, period and geo, or the component to show in its place.
-    An unknown value falls back to the default with a notice saying what was asked and what to do."""
+def resolve(
+    model: str | None, period: str | None, geo: str | None = None, version: str | None = None, units: str | None = None
+):
+    """The view for the URL's model, version, period, geo and units, or the component to show in its place.
+    An unknown value falls back to the default with a notice saying what was asked and what to do.
+    `units` is None on pages that do not offer both units, else the URL's value ("" when it has none)."""
     models = catalog()
     names = models.models()
     if not names:
@@ -331,6 +398,15 @@ def resolve(model: str | None, period: str | None, geo: str | None = None, versi
         notices.append(f"{UnknownGeoError(geo, bundle.info.geos)} Showing all geos.")
         geo = None
     analysis = bundle.period(chosen.key, geo)
+    if units is not None:
+        units = units or UNITS[0]
+        if units not in UNITS:
+            choices = f"Revenue or {bundle.info.kpi_name}" if bundle.info.has_both_units else "revenue"
+            notices.append(f"There are no units {units!r}; showing revenue. Pick {choices} in Units.")
+            units = UNITS[0]
+        elif units == "kpi" and bundle.info.has_revenue and not bundle.info.has_both_units:
+            notices.append(f"This model's KPI is revenue ({bundle.info.kpi_name}), so it has no other units.")
+            units = UNITS[0]
     return View(
         model=model,
         entry=entry.name,
@@ -342,6 +418,7 @@ def resolve(model: str | None, period: str | None, geo: str | None = None, versi
         version=entry.version,
         geo=geo,
         notice=" ".join(notices) or None,
+        units=units,
     )
 
 
@@ -359,6 +436,7 @@ def frame(view: View, *children):
             versions=view.versions,
             version=view.version,
             geo=view.geo,
+            units=view.units,
         ),
         view.version,
         tuple(view.names),
@@ -388,4 +466,5 @@ def stored_view(selected: dict) -> View:
         names=[],
         version=bundle.info.version,
         geo=geo,
+        units=selected.get("units"),
     )

@@ -1,4 +1,4 @@
-"""URLs that carry the selected view (model, version, period or range of weeks, geo), so a link
+"""URLs that carry the selected view (model, version, period or range of weeks, geo, units), so a link
 reproduces it exactly."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 from mmm_dash.core.exports.files import EXPORT_FILES
 
 EXPORTS = tuple((f.label, f.filename) for f in EXPORT_FILES)  # (menu label, file name)
-VIEW_KEYS = ("model", "version", "period", "geo")
+VIEW_KEYS = ("model", "version", "period", "geo", "units")
 
 
 def parse_query(search: str | None) -> dict[str, str]:
@@ -28,13 +28,24 @@ def query_string(params: dict[str, str | None]) -> str:
     return ("?" + urlencode(kept)) if kept else ""
 
 
-def view_query(model: str | None, period: str | None, *, version: str | None = None, geo: str | None = None) -> str:
-    return query_string({"model": model, "version": version, "period": period, "geo": geo})
+def view_query(
+    model: str | None,
+    period: str | None,
+    *,
+    version: str | None = None,
+    geo: str | None = None,
+    units: str | None = None,
+) -> str:
+    """The view's query; `units` only when it is not the default (revenue)."""
+    units = None if units == "revenue" else units
+    return query_string({"model": model, "version": version, "period": period, "geo": geo, "units": units})
 
 
 def search_query(view: dict[str, str]) -> str:
     """`view_query` of a parsed search (`parse_search`)."""
-    return view_query(view.get("model"), view.get("period"), version=view.get("version"), geo=view.get("geo"))
+    return view_query(
+        view.get("model"), view.get("period"), version=view.get("version"), geo=view.get("geo"), units=view.get("units")
+    )
 
 
 def export_href(filename: str, model: str | None, period: str | None, **extra: str | None) -> str:

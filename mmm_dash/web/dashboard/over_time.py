@@ -31,6 +31,8 @@ def bucket_value(value) -> str:
 def metric_label(info: ModelInfo, metric: str) -> str:
     if metric == "incremental_outcome":
         return formatting.with_currency(f"Incremental {info.outcome_label}", info.has_revenue)
+    if metric == "incremental_kpi":
+        return f"Incremental {info.kpi_name}"
     if metric == "pct_of_contribution":
         return "Contribution share (% of outcome)"
     if metric == "cpik":
@@ -51,7 +53,7 @@ def card(prefix: str, title: str, note: str):
     return chart_card(title, body, note=note, header_right=toggle, card_id=f"{prefix}-over-time-card")
 
 
-def column_defs(info: ModelInfo, efficiency: str, bucket: str) -> list[dict]:
+def column_defs(info: ModelInfo, efficiency: str, bucket: str, outcome: str = "incremental_outcome") -> list[dict]:
     eff = metric_label(info, efficiency)
     eff_fmt = ",.4~f" if efficiency == "cpik" else ".2f"
     return [
@@ -61,9 +63,9 @@ def column_defs(info: ModelInfo, efficiency: str, bucket: str) -> list[dict]:
         {"field": "channel", "headerName": "Channel", "filter": "agTextColumnFilter", "minWidth": 140},
         number_col("spend", formatting.with_currency("Spend"), ",.0f"),
         number_col("pct_of_spend", "% of spend", ".1f"),
-        number_col("incremental_outcome_mean", metric_label(info, "incremental_outcome"), ",.0f"),
-        number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),
-        number_col("incremental_outcome_ci_hi", f"{LEVEL} CI high", ",.0f"),
+        number_col(f"{outcome}_mean", metric_label(info, outcome), ",.0f"),
+        number_col(f"{outcome}_ci_lo", f"{LEVEL} CI low", ",.0f"),
+        number_col(f"{outcome}_ci_hi", f"{LEVEL} CI high", ",.0f"),
         number_col("pct_of_contribution_mean", "Contribution share (% of outcome)", ".2f"),
         number_col("pct_of_contribution_ci_lo", f"{LEVEL} CI low", ".2f"),
         number_col("pct_of_contribution_ci_hi", f"{LEVEL} CI high", ".2f"),
@@ -79,10 +81,13 @@ def _partial_note(results: OverTime) -> str:
 
 
 def parts(prefix: str, view: View, bucket: str, metric: str, reference: float | None = None) -> list:
-    """The chart of `metric` per channel and the table, for the view's geo over the whole range."""
+    """The chart of `metric` per channel and the table, for the view's geo over the whole range, in the view's
+    units (a revenue model read in its KPI: incremental KPI and cost per KPI)."""
     info = view.info
     results = results_over_time(view.bundle, bucket, view.geo)
-    metric = results.efficiency if metric == "efficiency" else metric
+    efficiency = "cpik" if view.in_kpi else results.efficiency
+    metric = efficiency if metric == "efficiency" else metric
+    metric = view.outcome_metric if metric == "incremental_outcome" else metric
     figure = over_time_chart(results.channel_rows(), metric, metric_label(info, metric), reference)
     return [
         graph(f"{prefix}-over-time-chart", figure),
@@ -91,7 +96,12 @@ def parts(prefix: str, view: View, bucket: str, metric: str, reference: float | 
             f"weeks.{_partial_note(results)}",
             className="small-note mb-2",
         ),
-        grid(f"{prefix}-over-time-grid", results.table, column_defs(info, results.efficiency, bucket), height=360),
+        grid(
+            f"{prefix}-over-time-grid",
+            results.table,
+            column_defs(info, efficiency, bucket, view.outcome_metric),
+            height=360,
+        ),
     ]
 
 

@@ -1,5 +1,5 @@
 """The frame around every page: navbar with user and downloads, and the callbacks that keep the
-model and period in the URL and poll the state of a bundle being built (the builder builds it;
+model, period, geo and units in the URL and poll the state of a bundle being built (the builder builds it;
 a request never starts a process)."""
 
 from __future__ import annotations
@@ -113,10 +113,11 @@ def canonical(view: dict) -> tuple:
     names = catalog().models()
     model = view.get("model") or (names[0] if names else None)
     entry = catalog().version_entry(model, view.get("version") or None)
-    return (model, entry.version if entry else view.get("version"), view.get("period") or "all", view.get("geo"))
+    units = None if view.get("units") == "revenue" else view.get("units")
+    return (model, entry.version if entry else view.get("version"), view.get("period") or "all", view.get("geo"), units)
 
 
-def changed_view(trigger, current: dict, model, version, period, preset, start, end, geo) -> dict:
+def changed_view(trigger, current: dict, model, version, period, preset, start, end, geo, units=None) -> dict:
     """The view after the control `trigger` changed, from the URL's current view."""
     from mmm_dash.core.windows import range_key
     from mmm_dash.web.dashboard.context import ALL_GEOS
@@ -134,10 +135,12 @@ def changed_view(trigger, current: dict, model, version, period, preset, start, 
         view["period"] = range_key(str(start)[:10], str(end)[:10])
     elif trigger == "geo-select":
         view["geo"] = None if geo == ALL_GEOS else geo
+    elif trigger == "units-select":
+        view["units"] = None if units == "revenue" else units
     return {k: v for k, v in view.items() if v}
 
 
-def user_changed(trigger, rendered, model, version, period, preset, start, end, geo) -> bool:
+def user_changed(trigger, rendered, model, version, period, preset, start, end, geo, units=None) -> bool:
     """Whether the control that fired now holds another value than the page rendered it with. Dash's
     dropdowns and date pickers report their value once when they mount; taking that for a choice
     rewrote the URL and hid the notice of a bad link (`?model=nope`) half a second after it showed."""
@@ -150,6 +153,7 @@ def user_changed(trigger, rendered, model, version, period, preset, start, end, 
         "range-preset": preset,
         "range-picker": [str(start)[:10] if start else None, str(end)[:10] if end else None],
         "geo-select": geo,
+        "units-select": units,
     }
     return trigger not in values or values[trigger] != rendered.get(trigger)
 
@@ -177,16 +181,17 @@ def register_shell(app: dash.Dash) -> None:
         Input("range-picker", "start_date"),
         Input("range-picker", "end_date"),
         Input("geo-select", "value"),
+        Input("units-select", "value"),
         State("url", "search"),
         State("controls-rendered", "data"),
         prevent_initial_call=True,
     )
-    def _controls_to_url(model, version, period, preset, start, end, geo, search, rendered):
+    def _controls_to_url(model, version, period, preset, start, end, geo, units, search, rendered):
         trigger = dash.ctx.triggered_id
-        if not user_changed(trigger, rendered, model, version, period, preset, start, end, geo):
+        if not user_changed(trigger, rendered, model, version, period, preset, start, end, geo, units):
             raise dash.exceptions.PreventUpdate  # a control reporting the value it was rendered with
         current = parse_search(search)
-        view = changed_view(trigger, current, model, version, period, preset, start, end, geo)
+        view = changed_view(trigger, current, model, version, period, preset, start, end, geo, units)
         if canonical(view) == canonical(current):
             raise dash.exceptions.PreventUpdate  # e.g. controls rendered with the defaults of a bare URL
         others = {k: v for k, v in parse_query(search).items() if k not in VIEW_KEYS}  # a page's own, e.g. compare's

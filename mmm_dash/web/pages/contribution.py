@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from mmm_dash.core.figures import charts
 from mmm_dash.core.formatting import LEVEL
+from mmm_dash.core.tables import in_units
 from mmm_dash.web.dashboard import over_time
 from mmm_dash.web.dashboard.components import chart_card, graph, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve, stored_view
@@ -26,7 +27,8 @@ def content(view: View):
 def body(view: View) -> list:
     """Everything below the controls: the same on every visit to this model and period."""
     info, a = view.info, view.analysis
-    table = a.channel_table()
+    table, non_paid, baseline, label = in_view_units(view)
+    revenue_note = f" In revenue: the model keeps weekly results in its outcome, not in {label}." if view.in_kpi else ""
     toggle = dbc.RadioItems(
         id="contribution-chart-type",
         options=[{"label": "Bar", "value": "bar"}, {"label": "Pie", "value": "pie"}],
@@ -37,7 +39,7 @@ def body(view: View) -> list:
     return [
         page_header(
             "Contribution",
-            f"Incremental {info.outcome_label} by channel · {a.period.label}"
+            f"Incremental {label} by channel · {a.period.label}"
             + (" · organic and non-media channels hatched" if info.non_paid_channels else ""),
         ),
         dcc.Store(id="contribution-view", data=view.keys()),
@@ -47,9 +49,7 @@ def body(view: View) -> list:
                     chart_card(
                         "Incremental outcome by channel",
                         [
-                            graph(
-                                "contribution-chart", charts.contribution_bars(table, info.outcome_label, a.non_paid)
-                            ),
+                            graph("contribution-chart", charts.contribution_bars(table, label, non_paid)),
                             html.Div(chart_note("bar"), id="contribution-chart-note", className="small-note mt-2"),
                         ],
                         header_right=toggle,
@@ -61,9 +61,7 @@ def body(view: View) -> list:
                         "From baseline to total",
                         graph(
                             "contribution-waterfall",
-                            charts.waterfall(
-                                a.baseline["incremental_outcome_mean"], table, info.outcome_label, a.non_paid
-                            ),
+                            charts.waterfall(baseline, table, label, non_paid),
                         ),
                         note="Posterior means: the baseline (no media and no treatments) plus each channel's "
                         "incremental outcome, paid, organic and non-media, adds up to the expected outcome.",
@@ -78,13 +76,14 @@ def body(view: View) -> list:
                 "contribution-time",
                 charts.contribution_over_time(a.contribution_series, info.outcome_label),
             ),
-            note="Posterior mean incremental outcome per week, stacked (organic and non-media channels too).",
+            note="Posterior mean incremental outcome per week, stacked (organic and non-media channels too)."
+            + revenue_note,
         ),
         over_time.card(
             "contribution",
-            f"Incremental {info.outcome_label} by quarter or month",
+            f"Incremental {label} by quarter or month",
             f"{over_time.scope_note(view)} The table adds spend, contribution share and "
-            f"{'ROI' if info.has_revenue else 'cost per KPI'} with intervals, and the paid total per bucket.",
+            f"{'ROI' if view.in_revenue else 'cost per KPI'} with intervals, and the paid total per bucket.",
         ),
         chart_card(
             "Share of paid spend vs share of paid media's incremental outcome",
@@ -95,8 +94,16 @@ def body(view: View) -> list:
     ]
 
 
-def layout(model=None, period=None, geo=None, version=None, **_):
-    view = resolve(model, period, geo, version)
+def in_view_units(view: View):
+    """The channel and non-paid tables, the baseline and the label in the page's units: revenue (or a KPI-only
+    model's KPI), or the KPI of a revenue model when units=kpi (the tables' incremental_kpi columns)."""
+    a, metric = view.analysis, view.outcome_metric
+    table, non_paid = in_units(a.channel_table(), metric), in_units(a.non_paid, metric)
+    return table, non_paid, a.baseline[f"{metric}_mean"], view.outcome_label
+
+
+def layout(model=None, period=None, geo=None, version=None, units=None, **_):
+    view = resolve(model, period, geo, version, units or "")
     return content(view) if isinstance(view, View) else view
 
 
@@ -129,10 +136,10 @@ def switch_note(kind):
 
 
 def contribution_chart(view: View, kind: str):
-    a = view.analysis
+    table, non_paid, baseline, label = in_view_units(view)
     if kind == "pie":
-        return charts.contribution_pie(a.channel_table(), a.baseline["incremental_outcome_mean"], a.non_paid)
-    return charts.contribution_bars(a.channel_table(), view.info.outcome_label, a.non_paid)
+        return charts.contribution_pie(table, baseline, non_paid)
+    return charts.contribution_bars(table, label, non_paid)
 
 
 @callback(

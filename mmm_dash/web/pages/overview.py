@@ -39,9 +39,10 @@ def body(view: View) -> list:
     )
 
     def amount(x):
-        return outcome(x, info.has_revenue)
+        return outcome(x, view.in_revenue)
 
-    if info.has_revenue:
+    inc = view.outcome_metric  # incremental_kpi when the page speaks in the KPI of a revenue model
+    if view.in_revenue:
         efficiency = metric_card(
             "Blended ROI", ratio(total.roi_mean), f"{CI} " + interval(total.roi_ci_lo, total.roi_ci_hi), "card-roi"
         )
@@ -67,10 +68,9 @@ def body(view: View) -> list:
             ),
             dbc.Col(
                 metric_card(
-                    f"Incremental {info.outcome_label}"
-                    + (f" ({formatting.CURRENCY.code})" if info.has_revenue else ""),
-                    amount(total.incremental_outcome_mean),
-                    f"{CI} " + interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, amount),
+                    f"Incremental {view.outcome_label}" + (f" ({formatting.CURRENCY.code})" if view.in_revenue else ""),
+                    amount(total[f"{inc}_mean"]),
+                    f"{CI} " + interval(total[f"{inc}_ci_lo"], total[f"{inc}_ci_hi"], amount),
                     "card-outcome",
                 ),
                 md=3,
@@ -134,6 +134,6 @@ def body(view: View) -> list:
     ]
 
 
-def layout(model=None, period=None, geo=None, version=None, **_):
-    view = resolve(model, period, geo, version)
+def layout(model=None, period=None, geo=None, version=None, units=None, **_):
+    view = resolve(model, period, geo, version, units or "")
     return content(view) if isinstance(view, View) else view

@@ -23,10 +23,11 @@ def cost_label(info, scale: int, marginal: bool = False) -> str:
     return formatting.with_currency(f"{'Marginal cost' if marginal else 'Cost'} per {per}")
 
 
-def column_defs(info, scale: int = 1):
+def column_defs(info, scale: int = 1, in_kpi: bool = False):
     """The grid's columns: the metrics that mean something for this model (headers wrap whole: the grid's default).
     ROI and mROI for revenue models; cost per KPI (and its marginal) for a KPI without revenue, all in the
-    view's cost scale."""
+    view's cost scale; also for a revenue model read in its KPI (`in_kpi`: units=kpi)."""
+    inc, label = ("incremental_kpi", info.kpi_name) if in_kpi else ("incremental_outcome", info.outcome_label)
     cols = [
         {
             "field": "channel",
@@ -37,12 +38,12 @@ def column_defs(info, scale: int = 1):
         },
         number_col("spend", formatting.with_currency("Spend"), ",.0f"),
         number_col("pct_of_spend", "% of spend", ".1f"),
-        number_col("incremental_outcome_mean", f"Incremental {info.outcome_label}", ",.0f"),
-        number_col("incremental_outcome_ci_lo", f"{LEVEL} CI low", ",.0f"),
-        number_col("incremental_outcome_ci_hi", f"{LEVEL} CI high", ",.0f"),
+        number_col(f"{inc}_mean", f"Incremental {label}", ",.0f"),
+        number_col(f"{inc}_ci_lo", f"{LEVEL} CI low", ",.0f"),
+        number_col(f"{inc}_ci_hi", f"{LEVEL} CI high", ",.0f"),
         number_col("pct_of_contribution_mean", "Contribution share (% of outcome)", ".1f"),
     ]
-    if info.has_revenue:
+    if info.has_revenue and not in_kpi:
         cols += [
             number_col("roi_mean", "ROI", ".2f"),
             number_col("roi_ci_lo", f"ROI {LEVEL} CI low", ".2f"),
@@ -65,7 +66,7 @@ def column_defs(info, scale: int = 1):
 def efficiency_charts(view: View, table) -> list:
     """Two charts of what each channel returns: ROI and mROI for revenue, costs per KPI otherwise."""
     info = view.info
-    if info.has_revenue:
+    if view.in_revenue:
         return [
             chart_card(
                 "ROI",
@@ -102,6 +103,7 @@ def body(view: View) -> list:
     """Everything below the controls: the same on every visit to this model and period."""
     info, a = view.info, view.analysis
     table = a.channel_table()
+    efficiency = efficiency_metric(info) if view.in_revenue else "cpik"  # a revenue model read in its KPI: cpik
     exports = download_buttons(
         view.model,
         view.period_key,
@@ -112,7 +114,7 @@ def body(view: View) -> list:
     )
     return [
         page_header(
-            "Return on investment" if info.has_revenue else f"Cost per incremental {info.kpi_name}",
+            "Return on investment" if view.in_revenue else f"Cost per incremental {info.kpi_name}",
             f"Per paid channel · {a.period.label} · intervals are {LEVEL} credible",
             right=exports,
         ),
@@ -124,25 +126,29 @@ def body(view: View) -> list:
             note=f"Bubble area: spend; whiskers: the {LEVEL} interval of ROI. Top right: efficient per impression "
             "and per unit of spend.",
         )
-        if info.has_revenue
+        if view.in_revenue
         else None,
         chart_card(
             "Every metric per channel",
-            grid("roi-grid", in_cost_scale(channel_metrics(a), a.cost_scale), column_defs(info, a.cost_scale)),
+            grid(
+                "roi-grid",
+                in_cost_scale(channel_metrics(a), a.cost_scale),
+                column_defs(info, a.cost_scale, view.in_kpi),
+            ),
             note=f"Sort and filter any column; posterior means unless marked as {LEVEL} interval ends. Every "
             "metric, with medians, is in the Metrics downloads.",
         ),
         over_time.card(
             "roi",
-            f"{over_time.metric_label(info, efficiency_metric(info))} by quarter or month",
+            f"{over_time.metric_label(info, efficiency)} by quarter or month",
             f"{over_time.scope_note(view)} "
-            + ("Dashed line: ROI = 1 (break-even)." if info.has_revenue else "Lower is better."),
+            + ("Dashed line: ROI = 1 (break-even)." if view.in_revenue else "Lower is better."),
         ),
     ]
 
 
-def layout(model=None, period=None, geo=None, version=None, **_):
-    view = resolve(model, period, geo, version)
+def layout(model=None, period=None, geo=None, version=None, units=None, **_):
+    view = resolve(model, period, geo, version, units or "")
     return content(view) if isinstance(view, View) else view
 
 
@@ -154,5 +160,5 @@ def layout(model=None, period=None, geo=None, version=None, **_):
 def show_over_time(bucket, selected):
     """Fills the over-time card when the page arrives and when the quarter/month toggle changes."""
     view = stored_view(selected)
-    reference = 1.0 if view.info.has_revenue else None
+    reference = 1.0 if view.in_revenue else None
     return over_time.memoized_parts(__name__, "roi", view, bucket, "efficiency", reference)

@@ -433,7 +433,8 @@ def static_parts(view: View, planned: list[float] | None, plan_error: str | None
         page_header(
             "Scenario planner",
             f"Predicted incremental {view.info.outcome_label} for a budget · "
-            f"{(view.analysis.curves_period or view.analysis.period).label} · intervals from the posterior draws",
+            f"{(view.analysis.curves_period or view.analysis.period).label} · intervals from the posterior draws"
+            + (f" · the planner plans in revenue, not in {view.info.kpi_name}" if view.in_kpi else ""),
         ),
         window_note(view),
         dbc.Alert(plan_error, color="warning", className="py-2", id="sc-plan-error") if plan_error else None,
@@ -478,8 +479,8 @@ def static_parts(view: View, planned: list[float] | None, plan_error: str | None
     )
 
 
-def layout(model=None, period=None, geo=None, version=None, plan=None, **_):
-    view = resolve(model, period, geo, version)
+def layout(model=None, period=None, geo=None, version=None, plan=None, units=None, **_):
+    view = resolve(model, period, geo, version, units or "")
     return content(view, plan) if isinstance(view, View) else view
 
 
