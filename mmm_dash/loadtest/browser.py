@@ -356,7 +356,9 @@ def _download_problem(answer: Answer) -> str | None:
         return f"HTTP {answer.status}"
     if "attachment" not in answer.headers.get("content-disposition", ""):
         return "not a download (no Content-Disposition: attachment)"
-    return None if answer.text else "an empty file"
+    if answer.text or int(answer.headers.get("content-length") or 0) > 0:  # a binary file (report.pptx) has no text
+        return None
+    return "an empty file"
 
 
 def start_search(model: str, period: str) -> str:

@@ -45,6 +45,7 @@ def test_revenue_deck_charts_are_native_and_hold_the_bundles_numbers():
     assert chart_values(contribution) == pytest.approx(table.incremental_outcome_mean.to_dict(), rel=1e-12)
     chart = only(contribution, MSO_SHAPE_TYPE.CHART).chart
     assert chart.plots[0].data_labels.number_format == '"$"#,##0'
+    assert chart.part.chart_workbook.xlsx_part is not None  # its data sits in a workbook: Edit Data works
     assert chart_values(slides["ROI by channel"]) == pytest.approx(table.roi_mean.to_dict(), rel=1e-12)
     fit = only(slides["Expected vs actual revenue ($)"], MSO_SHAPE_TYPE.CHART).chart
     actual, expected = fit.plots[0].series

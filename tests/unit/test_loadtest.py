@@ -238,3 +238,13 @@ def test_in_app_timings_come_from_the_replicas_request_logs(tmp_path):
     row = in_app_callbacks([log], since=1005.0, until=1020.0)
     assert (row.requests, row.failures, row.p50_ms, row.max_ms) == (2, 1, 4.0, 8.0)
     assert in_app_callbacks([log], since=2000.0, until=2001.0) is None
+
+
+def test_a_binary_download_is_not_an_empty_file():
+    """report.pptx has no text for the load generator to read; its length says it is not empty."""
+    from mmm_dash.loadtest.browser import _download_problem
+
+    headers = {"content-disposition": 'attachment; filename="report.pptx"'}
+    assert _download_problem(Answer(200, "", {**headers, "content-length": "61234"})) is None
+    assert _download_problem(Answer(200, "", {**headers, "content-length": "0"})) == "an empty file"
+    assert _download_problem(Answer(200, "a,b\r\n", headers)) is None

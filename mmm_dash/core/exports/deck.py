@@ -274,7 +274,8 @@ def report_pptx(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
         (f"Trust: {trust.level.value}. {trust.headline}", 14, True, TRUST_COLORS[trust.level.value]),
         *[(f"{r.what}. {r.fix}", 12, False, DARK) for r in trust.reasons],
         (
-            f"Fit: R² {fit['r_squared']:.3f}, MAPE {fit['mape']:.1%}, wMAPE {fit['wmape']:.1%} (national).",
+            f"Fit: R² {fit['r_squared']:.3f}, MAPE {fit['mape']:.1%}, wMAPE {fit['wmape']:.1%} "
+            f"({analysis.geo or 'national'}).",
             12,
             False,
             GREY,
