@@ -130,10 +130,11 @@ def test_anonymous_export_is_401(client):
 
 
 def test_deck_headline_numbers_are_the_overviews_cards(signed_in, demo_bundle):
-    from mmm_dash.core.exports.deck import headline_numbers
+    from mmm_dash.core.headline import headline_numbers
     from tests.integration.test_geos_and_over_time import find, page, text_of
 
     content = page(signed_in, "/", "&period=2024&geo=West")
     cards = [find(content, f"card-{name}") for name in ("spend", "outcome", "roi", "share")]
     shown = [tuple(text_of(div) for div in card["props"]["children"]["props"]["children"]) for card in cards]
-    assert headline_numbers(demo_bundle, demo_bundle.period("2024", "West")) == shown
+    numbers = headline_numbers(demo_bundle.info, demo_bundle.period("2024", "West"))
+    assert [(h.label, h.value, h.detail) for h in numbers] == shown

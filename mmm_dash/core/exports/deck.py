@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from mmm_dash.core import formatting
 from mmm_dash.core.bundle import Bundle, PeriodAnalysis
-from mmm_dash.core.formatting import CI, LEVEL, interval, kpi_cost_scale, money, outcome, pct, ratio, with_interval
+from mmm_dash.core.formatting import CI, LEVEL, money, outcome, pct, ratio, with_interval
+from mmm_dash.core.headline import headline_numbers
 from mmm_dash.core.insights import ACTION_LABELS, Insight
 from mmm_dash.core.trust import assess_trust
 
@@ -33,47 +34,6 @@ def excel_money_format(decimals: int = 0) -> str:
 def finite_or_none(values) -> list[float | None]:
     """Chart values: a non-finite number is a gap, not an error in PowerPoint."""
     return [float(v) if v is not None and math.isfinite(float(v)) else None for v in values]
-
-
-def headline_numbers(bundle: Bundle, analysis: PeriodAnalysis) -> list[tuple[str, str, str]]:
-    """(label, value, detail) of the view's headline numbers, as the Overview's cards write them."""
-    info, total = bundle.info, analysis.total()
-
-    def amount(x):
-        return outcome(x, info.has_revenue)
-
-    cards = [
-        (
-            f"Total paid spend ({formatting.CURRENCY.code})",
-            money(total.spend),
-            f"{len(info.paid_channels)} paid channels",
-        ),
-        (
-            f"Incremental {info.outcome_label}" + (f" ({formatting.CURRENCY.code})" if info.has_revenue else ""),
-            amount(total.incremental_outcome_mean),
-            f"{CI} " + interval(total.incremental_outcome_ci_lo, total.incremental_outcome_ci_hi, amount),
-        ),
-    ]
-    if info.has_revenue:
-        cards.append(("Blended ROI", ratio(total.roi_mean), f"{CI} " + interval(total.roi_ci_lo, total.roi_ci_hi)))
-    else:
-        scale = kpi_cost_scale(total.cpik_mean)
-        per = f"per 1,000 incremental {info.kpi_name}" if scale > 1 else f"per incremental {info.kpi_name}"
-        cards.append(
-            (
-                f"Cost {per}",
-                money(total.cpik_mean * scale),
-                f"{CI} {money(total.cpik_ci_lo * scale)}–{money(total.cpik_ci_hi * scale)}",
-            )
-        )
-    cards.append(
-        (
-            f"Share of {info.outcome_label} from media",
-            pct(total.pct_of_contribution_mean),
-            f"{CI} {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}",
-        )
-    )
-    return cards
 
 
 def channel_rows(bundle: Bundle, analysis: PeriodAnalysis) -> tuple[list[str], list[list[str]]]:
@@ -255,7 +215,7 @@ def report_pptx(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
 
     # 2. Headline numbers
     slide = _slide(prs, "Headline numbers", footer)
-    cards = headline_numbers(bundle, analysis)
+    cards = [(h.label, h.value, h.detail) for h in headline_numbers(bundle.info, analysis)]
     card_width = (WIDE[0] - 2 * MARGIN - 0.3 * (len(cards) - 1)) / len(cards)
     for k, (label, value, detail) in enumerate(cards):
         box = slide.shapes.add_shape(

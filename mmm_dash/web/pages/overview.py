@@ -5,9 +5,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from mmm_dash.core import formatting
 from mmm_dash.core.figures.charts import expected_vs_actual
-from mmm_dash.core.formatting import CI, LEVEL, interval, money, outcome, pct, ratio
+from mmm_dash.core.formatting import LEVEL
+from mmm_dash.core.headline import headline_numbers
 from mmm_dash.core.insights import build_insights
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
@@ -32,51 +32,10 @@ def content(view: View):
 def body(view: View) -> list:
     """Everything below the controls: the same on every visit to this model and period."""
     info, a = view.info, view.analysis
-    total = a.total()
-    media_share = (
-        f"{pct(total.pct_of_contribution_mean)}",
-        f"{CI} {interval(total.pct_of_contribution_ci_lo, total.pct_of_contribution_ci_hi, pct)}",
-    )
-
-    def amount(x):
-        return outcome(x, view.in_revenue)
-
-    inc = view.outcome_metric  # incremental_kpi when the page speaks in the KPI of a revenue model
-    if view.in_revenue:
-        efficiency = metric_card(
-            "Blended ROI", ratio(total.roi_mean), f"{CI} " + interval(total.roi_ci_lo, total.roi_ci_hi), "card-roi"
-        )
-    else:  # a KPI without revenue: what a unit of it costs, never a ratio in KPI per unit of money
-        scale = a.cost_scale
-        per = f"per 1,000 incremental {info.kpi_name}" if scale > 1 else f"per incremental {info.kpi_name}"
-        efficiency = metric_card(
-            f"Cost {per}",
-            money(total.cpik_mean * scale),
-            f"{CI} {money(total.cpik_ci_lo * scale)}–{money(total.cpik_ci_hi * scale)}",
-            "card-roi",
-        )
     cards = dbc.Row(
         [
-            dbc.Col(
-                metric_card(
-                    f"Total paid spend ({formatting.CURRENCY.code})",
-                    money(total.spend),
-                    f"{len(info.paid_channels)} paid channels",
-                    "card-spend",
-                ),
-                md=3,
-            ),
-            dbc.Col(
-                metric_card(
-                    f"Incremental {view.outcome_label}" + (f" ({formatting.CURRENCY.code})" if view.in_revenue else ""),
-                    amount(total[f"{inc}_mean"]),
-                    f"{CI} " + interval(total[f"{inc}_ci_lo"], total[f"{inc}_ci_hi"], amount),
-                    "card-outcome",
-                ),
-                md=3,
-            ),
-            dbc.Col(efficiency, md=3),
-            dbc.Col(metric_card(f"Share of {info.outcome_label} from media", *media_share, card_id="card-share"), md=3),
+            dbc.Col(metric_card(h.label, h.value, h.detail, h.card_id), md=3)
+            for h in headline_numbers(info, a, view.in_kpi)
         ],
         className="g-3 mb-3",
     )
