@@ -100,10 +100,11 @@ class ModelInfo:
 
     @property
     def kpi_description(self) -> str:
-        """The KPI and its type, as every page, export and the report name it: 'revenue (a revenue KPI)',
-        'conversions (not revenue; valued with revenue per KPI)' or 'visits (not revenue; no revenue per KPI)'."""
+        """The KPI and its type, as every page, export and the report name it: 'revenue' (or 'sales
+        (revenue)'), 'conversions (not revenue; valued in revenue with revenue per KPI)' or 'visits (not
+        revenue; no revenue per KPI, ...)'. An unnamed KPI is 'KPI' (see the bundle builder)."""
         if self.kpi_type == "revenue":
-            return f"{self.kpi_name} (a revenue KPI)"
+            return "revenue" if self.kpi_name == "KPI" else f"{self.kpi_name} (revenue)"
         if self.has_revenue:
             return f"{self.kpi_name} (not revenue; valued in revenue with revenue per KPI)"
         return f"{self.kpi_name} (not revenue; no revenue per KPI, so results are counts of {self.kpi_name})"

@@ -298,7 +298,7 @@ def combined_verdict(level: TrustLevel, reasons: list[TrustReason], health: Heal
         return f"{head}: {basis}{review}."
     drivers = [r for r in reasons if r.level is level]
     driver = drivers[0]
-    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    more = f" (and {len(reasons) - 1} more reason{'s' if len(reasons) > 2 else ''})" if len(reasons) > 1 else ""
     text = f"{head}: {driver.short or driver.what}{more}"
     if health is None:
         return text + "; this bundle has no Meridian review."

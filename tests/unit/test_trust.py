@@ -132,7 +132,7 @@ def test_the_combined_verdict_names_the_check_that_drives_it_beside_meridians_re
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
-        ({"has_revenue": True}, "KPI (a revenue KPI)"),
+        ({"has_revenue": True, "kpi_name": "sales"}, "sales (revenue)"),
         ({"has_revenue": True, "kpi_type": "non_revenue"}, "KPI (not revenue; valued in revenue with revenue per KPI)"),
         ({"has_revenue": False, "kpi_name": "visits"}, "visits (not revenue; no revenue per KPI"),
     ],
