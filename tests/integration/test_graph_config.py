@@ -3,12 +3,13 @@ Plotly's cloud or Chart Studio, and the PNG download stays."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from mmm_dash.cli.page_bench import callback_body, router_body
-from mmm_dash.web.dashboard.components import CLOUD_BUTTONS
+from mmm_dash.core.figures.theme import CHART_CONFIG, CLOUD_BUTTONS
 from mmm_dash.web.dashboard.shell import app_pages
 from tests.helpers import ROOT
 
@@ -87,6 +88,17 @@ def test_every_chart_on_every_page_has_no_cloud_button(app, signed_in):
     for graph in late:
         _assert_no_cloud(graph["props"].get("config") or {}, str(graph["props"].get("id")))
     assert seen >= 20
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_html_reports_charts_have_no_cloud_button(signed_in):
+    """The exported report inlines plotly.js, whose toolbar offers "Share chart" unless told not to."""
+    response = signed_in.get(f"/export/report.html?model={MODEL}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    charts = page.count("Plotly.newPlot(")
+    assert charts >= 4 and page.count('"showSendToCloud": false') == charts
+    assert page.count(json.dumps({"modeBarButtonsToRemove": CHART_CONFIG["modeBarButtonsToRemove"]})[1:-1]) == charts
 
 
 def test_every_graph_in_the_code_is_made_by_the_one_helper():

@@ -62,6 +62,7 @@ def report_html(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
     from plotly.offline import get_plotlyjs
 
     from mmm_dash.core.figures import charts, curves
+    from mmm_dash.core.figures.theme import CHART_CONFIG
 
     info = bundle.info
     table = analysis.channel_table()
@@ -72,7 +73,8 @@ def report_html(bundle: Bundle, analysis: PeriodAnalysis, insights: list[Insight
         ("Response curves", curves.small_multiples(analysis.curves, info.outcome_label)),
     ]
     chart_html = "\n".join(
-        f"<section><h2>{html.escape(title)}</h2>{fig.to_html(full_html=False, include_plotlyjs=False)}</section>"
+        f"<section><h2>{html.escape(title)}</h2>"
+        f"{fig.to_html(full_html=False, include_plotlyjs=False, config=CHART_CONFIG)}</section>"
         for title, fig in figures
     )
     metrics = channel_metrics(analysis, include_total=True)

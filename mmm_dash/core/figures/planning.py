@@ -49,11 +49,11 @@ def ladder_chart(ladder: BudgetLadder, outcome_label: str, return_label: str) ->
     if not ladder.steps:
         capped = ladder.capped()
         if len(capped) == len(ladder.channels):
-            why = "Every channel already sits at its upper bound:<br>no room for a first slice."
+            why = "Every channel already sits<br>at its upper bound:<br>no room for a first slice."
         elif capped:
-            why = "No open channel's slice returns enough;<br>the others sit at their upper bounds."
+            why = "No open channel's slice<br>returns enough; the others<br>sit at their upper bounds."
         else:
-            why = "No slice returns enough to take a first step."
+            why = "No slice returns enough<br>to take a first step."  # short lines: a phone is 390 px wide
         return empty_figure(why, height=320)
     colors = channel_colors(ladder.channels)
     labels = [f"{s.step}. {s.channel}" for s in ladder.steps]

@@ -39,6 +39,18 @@ pio.templates["mmm"] = TEMPLATE
 TEMPLATE_JSON = TEMPLATE.to_plotly_json()  # what plain-dict figures carry (validated once, here)
 
 
+# Every chart's toolbar, in the app (web/dashboard/components.graph) and in the exported HTML report.
+# Plotly's "Share chart" (sendChartToCloud, on by default in plotly.js 3) and its older cloud and Chart
+# Studio buttons would send the model's numbers to Plotly's servers: all off. PNG download and zoom stay.
+CLOUD_BUTTONS = ("sendChartToCloud", "sendDataToCloud", "editInChartStudio")
+CHART_CONFIG = {
+    "displaylogo": False,
+    "showSendToCloud": False,
+    "modeBarButtonsToRemove": [*CLOUD_BUTTONS, "select2d", "lasso2d"],
+    "toImageButtonOptions": {"scale": 2},
+}
+
+
 def channel_colors(channels) -> dict[str, str]:
     """The same colour for a channel on every chart."""
     return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(channels)}

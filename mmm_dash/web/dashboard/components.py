@@ -6,21 +6,12 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from mmm_dash.core.figures.theme import CHART_CONFIG
 from mmm_dash.web.dashboard.links import EXPORTS, export_href
 
-# Every chart's toolbar (one place: `graph` below is the only dcc.Graph in the app). Plotly's "Share chart"
-# (sendChartToCloud, on by default in plotly.js 3) and its older cloud and Chart Studio buttons would send
-# the model's numbers to Plotly's servers: all off. The PNG download (toImage) and zoom stay.
-CLOUD_BUTTONS = ("sendChartToCloud", "sendDataToCloud", "editInChartStudio")
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "showSendToCloud": False,
-    "showEditInChartStudio": False,
-    "showLink": False,
-    "modeBarButtonsToRemove": [*CLOUD_BUTTONS, "select2d", "lasso2d"],
-    "responsive": True,
-    "toImageButtonOptions": {"scale": 2},
-}
+# Every dcc.Graph in the app is made by `graph` below, with the charts' one toolbar config (no cloud
+# buttons) and the two switches only plotly.js in a page knows (no Chart Studio link, no "Edit" link).
+GRAPH_CONFIG = {**CHART_CONFIG, "showEditInChartStudio": False, "showLink": False, "responsive": True}
 
 
 def page_header(title: str, subtitle: str | None = None, right=None):
