@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from mmm_dash.builder.catalog import ModelCatalog
 from mmm_dash.core.status import BundleStatus
 from tests.browser.helpers import severe_errors, sign_in, text_of, wait_for, wait_for_text
-from tests.browser.test_trust_and_layout import CHART_PAGES, WIDTHS, _overlap, _set_width, _settle
+from tests.browser.test_trust_and_layout import WIDTHS, _overlap, _set_width, _settle, each_chart_page
 from tests.helpers import DEMO_MODEL, TEST_CACHE, make_app
 
 pytestmark = pytest.mark.browser
@@ -64,21 +64,17 @@ def test_chart_toolbars_send_nothing_to_the_cloud_and_cover_nothing(served):
     duo, base, app = served
     driver = sign_in(duo, base, app)
     plots = 0
-    for width in WIDTHS:
-        _set_width(driver, width)
-        for path in CHART_PAGES:
-            driver.get(f"{base}{path}?model=demo_mmm")
-            _settle(driver, path)
-            for plot in driver.execute_script(CHROME):
-                where = (width, path, plot["id"])
-                assert "Download plot as a PNG" in plot["buttons"], where
-                cloud = [b for b in plot["buttons"] if any(w in b for w in ("Share", "Cloud", "Chart Studio", "Edit"))]
-                assert cloud == [], (where, cloud)
-                for other in plot["covered"]:
-                    assert not _overlap(plot["modebar"], other), (where, plot["modebar"], other)
-                plots += 1
-            if path == "/contribution":
-                _assert_waterfall_labels_apart(driver, width)
+    for width, path in each_chart_page(driver, base):
+        for plot in driver.execute_script(CHROME):
+            where = (width, path, plot["id"])
+            assert "Download plot as a PNG" in plot["buttons"], where
+            cloud = [b for b in plot["buttons"] if any(w in b for w in ("Share", "Cloud", "Chart Studio", "Edit"))]
+            assert cloud == [], (where, cloud)
+            for other in plot["covered"]:
+                assert not _overlap(plot["modebar"], other), (where, plot["modebar"], other)
+            plots += 1
+        if path == "/contribution":
+            _assert_waterfall_labels_apart(driver, width)
     assert plots >= 30
     assert severe_errors(duo) == []
 

@@ -49,25 +49,31 @@ def _settle(driver, path: str) -> None:
     driver.execute_script("return new Promise(r => setTimeout(r, 600))")  # let Plotly finish its layout
 
 
-def test_no_legend_covers_an_axis_title_and_no_page_scrolls_sideways(served):
-    duo, base, app = served
-    driver = sign_in(duo, base, app)
-    checked = 0
+def each_chart_page(driver, base: str):
+    """Every chart page of the demo at each width, laid out and settled: yields (width, path)."""
     for width in WIDTHS:
         _set_width(driver, width)
         for path in CHART_PAGES:
             driver.get(f"{base}{path}?model=demo_mmm")
             _settle(driver, path)
-            for plot in driver.execute_script(BOXES):
-                if plot["legend"] is None:
-                    continue
-                for title in plot["titles"]:
-                    checked += 1
-                    assert not _overlap(plot["legend"], title), (width, path, plot["id"], plot["legend"], title)
-            overflow = driver.execute_script(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
+            yield width, path
+
+
+def test_no_legend_covers_an_axis_title_and_no_page_scrolls_sideways(served):
+    duo, base, app = served
+    driver = sign_in(duo, base, app)
+    checked = 0
+    for width, path in each_chart_page(driver, base):
+        for plot in driver.execute_script(BOXES):
+            if plot["legend"] is None:
+                continue
+            for title in plot["titles"]:
+                checked += 1
+                assert not _overlap(plot["legend"], title), (width, path, plot["id"], plot["legend"], title)
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
     assert checked >= 10  # legends and titles were really found and compared
     assert severe_errors(duo) == []
 
