@@ -96,8 +96,10 @@ class ModelCatalog:
         if self.flags is None:
             return entries
         archived, default = self.flags.read()
-        shown = [e for e in entries if e.name not in archived]
-        return sorted(shown, key=lambda e: e.name != default)  # stable: the rest keep their order
+        # A flag set on a model's name holds for each of its versions (a model file that a replace turned
+        # into a folder of versions keeps being archived or the default).
+        shown = [e for e in entries if e.name not in archived and e.model not in archived]
+        return sorted(shown, key=lambda e: default not in (e.name, e.model))  # stable: the rest keep their order
 
     def names(self) -> list[str]:
         """Every entry's name (one per file: versions of a model folder are `<model>@<version>`)."""
