@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mmm_dash.builder.discovery import DEFAULT_MODEL, ModelEntry, ModelFileError, ModelFiles
 from mmm_dash.builder.keys import bundle_key
+from mmm_dash.builder.signing import UnboundBundle
 from mmm_dash.builder.state import BuildBook, new_owner
 from mmm_dash.builder.store import BundleStore, TamperedBundle
 from mmm_dash.core.bundle import Bundle
@@ -95,8 +96,10 @@ class ModelCatalog:
         if self.flags is None:
             return entries
         archived, default = self.flags.read()
-        shown = [e for e in entries if e.name not in archived]
-        return sorted(shown, key=lambda e: e.name != default)  # stable: the rest keep their order
+        # A flag set on a model's name holds for each of its versions (a model file that a replace turned
+        # into a folder of versions keeps being archived or the default).
+        shown = [e for e in entries if e.name not in archived and e.model not in archived]
+        return sorted(shown, key=lambda e: default not in (e.name, e.model))  # stable: the rest keep their order
 
     def names(self) -> list[str]:
         """Every entry's name (one per file: versions of a model folder are `<model>@<version>`)."""
@@ -140,20 +143,37 @@ class ModelCatalog:
         if entry is None:
             return BundleState(BundleStatus.FAILED, message=f"No model named {name!r} in {self.model_dir}.")
         key = self.key(entry)
+        stale = ""  # why a stored bundle is not used and is being rebuilt, said before the build's state
         try:
             bundle = self.store.get(key)
+        except UnboundBundle as exc:
+            log.warning("Not serving the stored bundle of %s: %s; rebuilding it", entry.name, exc)
+            bundle = None
+            stale = (
+                f"The stored analysis of {entry.name} was signed by an older mmm-dash without naming its model "
+                "file, so it is not used: it is being rebuilt."
+            )
         except TamperedBundle as exc:
             log.error("Refusing the stored bundle of %s: %s", entry.name, exc)
             return BundleState(
                 BundleStatus.FAILED,
                 message=(
                     f"The stored analysis of {entry.name} failed its integrity check ({exc}), so it was not "
-                    "loaded: it was changed outside mmm-dash, or SECRET_KEY differs from the one it was built "
-                    f"with. An operator can rebuild it: `python -m mmm_dash precompute --force {entry.path.name}`."
+                    "loaded: it was changed or copied outside mmm-dash, or SECRET_KEY differs from the one it was "
+                    "built with. An operator can rebuild it: "
+                    f"`python -m mmm_dash precompute --force {entry.path.name}`."
                 ),
             )
         if bundle is not None:
             return BundleState(BundleStatus.READY, bundle=bundle, progress=1.0)
+        state = self._build_state(key)
+        if stale and state.status.pending:
+            told = stale if state.status is BundleStatus.MISSING else f"{stale} {state.message}"
+            return dataclasses.replace(state, message=told)
+        return state
+
+    def _build_state(self, key: str) -> BundleState:
+        """The state of a bundle that is not stored: from the build book's record of `key`."""
         record = self.book.record(key)
         if record is None:
             return BundleState(BundleStatus.MISSING, message="Not analysed yet.")

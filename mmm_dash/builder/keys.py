@@ -20,3 +20,8 @@ def meridian_version() -> str:
 def bundle_key(sha256: str) -> str:
     """`<file sha256>:<Meridian version>:<bundle schema version>`."""
     return f"{sha256}:{meridian_version()}:{BUNDLE_SCHEMA_VERSION}"
+
+
+def key_sha256(key: str) -> str:
+    """The model file's sha256 a bundle key names (its first part)."""
+    return key.partition(":")[0]

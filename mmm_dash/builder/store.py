@@ -3,7 +3,8 @@ unpickles a bundle at most once.
 
 `BundleStore` keeps them in this machine's CACHE_DIR (diskcache; only the app's own user can write
 there). `SqlBundleStore` keeps them as rows in the shared database for web replicas and workers on
-several machines (BUNDLE_STORE=postgres), signed and verified before use (`builder.signing`).
+several machines (BUNDLE_STORE=postgres), signed for their key and model file and verified before
+use (`builder.signing`).
 A diskcache directory is never to be shared between machines: SQLite over NFS corrupts.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import diskcache
 import sqlalchemy as sa
 
+from mmm_dash.builder.keys import key_sha256
 from mmm_dash.builder.signing import TamperedBundle, open_sealed, seal
 from mmm_dash.builder.tables import bundle_blobs
 from mmm_dash.core.bundle import Bundle
@@ -94,7 +96,8 @@ class SqlBundleStore(_Memo):
         self._key = signing_key
 
     def get(self, key: str) -> Bundle | None:
-        """The bundle under `key`, or None; TamperedBundle when its signature does not verify."""
+        """The bundle under `key`, or None; TamperedBundle when its signature does not verify for this key
+        and the file sha256 it names (a row copied from another key, or signed the older way)."""
         bundle = self.memo_get(key)
         if bundle is not None:
             return bundle
@@ -105,12 +108,12 @@ class SqlBundleStore(_Memo):
             data = conn.execute(sa.select(bundle_blobs.c.data).where(bundle_blobs.c.key == key)).scalar()
         if data is None:
             return None
-        bundle = open_sealed(data, self._key)
+        bundle = open_sealed(data, self._key, bound_to=key, sha256=key_sha256(key))
         self.memo_put(key, bundle)
         return bundle
 
     def put(self, key: str, bundle: Bundle) -> None:
-        data = seal(bundle, self._key)
+        data = seal(bundle, self._key, bound_to=key, sha256=key_sha256(key))
         row = {
             "content_sha256": hashlib.sha256(data).hexdigest(),
             "size": len(data),

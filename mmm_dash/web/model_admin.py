@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 
 from mmm_dash.builder.discovery import relative_file
 from mmm_dash.builder.keys import meridian_version
-from mmm_dash.builder.model_admin import MAX_UPLOAD_BYTES, UploadRefused, queue_upload, upload_name, write_atomically
+from mmm_dash.builder.model_admin import MAX_UPLOAD_BYTES, UploadRefused, add_model, model_of, queue_upload, upload_name
 from mmm_dash.web import audit
 from mmm_dash.web.permissions import Action, may
 
@@ -75,8 +75,8 @@ def model_rows() -> list[dict]:
                 "attempts": (record.attempts if record else past.get("attempts")) or "",
                 "built_at": _when(past.get("built_at")),
                 "build_seconds": built_seconds,
-                "archived": entry.name in archived,
-                "default": entry.name == default,
+                "archived": entry.name in archived or entry.model in archived,
+                "default": default in (entry.name, entry.model),
             }
         )
     return rows
@@ -112,9 +112,11 @@ def rebuild(name: str):
 
 @bp.post("/<name>/archive")
 def archive(name: str):
-    _named(name)
+    entry = _named(name)
     archive = request.form.get("archived", "1") == "1"
     _catalog().flags.set_archived(name, archive)
+    if not archive and entry.model != name:  # archived as a model before a replace made it versions
+        _catalog().flags.set_archived(entry.model, False)
     _audit(audit.MODEL_ARCHIVE if archive else audit.MODEL_UNARCHIVE, name)
     flash(f"{name} is {'archived: hidden from pages, file kept' if archive else 'shown again'}.", "info")
     return redirect("/admin/models")
@@ -143,19 +145,26 @@ def upload():
             raise UploadRefused(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
         if not data:
             raise UploadRefused("The file is empty.")
+        model = model_of(name)
         if catalog.queue is not None:  # team deployment: a worker writes it into its MODEL_DIR
-            known = {relative_file(e, catalog.model_dir) for e in catalog.all_entries()}
+            known = {e.model for e in catalog.all_entries()}
             queue_upload(catalog.book.engine, name, data, current_user.email, replace, known)
-            message = f"Uploaded {name}; a worker adds it to the model list within a few seconds and analyses it."
+            replaced = replace and model in known
+            where = f" as the newest version of {model} (its current file is kept as the previous version)"
+            message = (
+                f"Uploaded {name}{where if replaced else ''}; a worker adds it within a few seconds and analyses it."
+            )
         else:
-            write_atomically(catalog.model_dir, name, data, replace=replace)
-            stem = name.rsplit(".", 1)[0]
-            catalog.request_build(stem)
-            message = f"Uploaded {name}; its analysis has started."
+            added = add_model(catalog.model_dir, name, data, replace=replace)
+            catalog.request_build(added.entry)
+            replaced = added.entry != model
+            kept = f", {' and '.join(added.kept)} kept as the previous version" if added.kept else ""
+            where = f" as {added.entry}, the newest version of {model}{kept}"
+            message = f"Uploaded {name}{where if replaced else ''}; its analysis has started."
     except UploadRefused as exc:
         _audit(audit.MODEL_UPLOAD, getattr(file, "filename", "") or "", outcome=audit.DENIED, detail=str(exc))
         flash(str(exc), "danger")
         return redirect("/admin/models")
-    _audit(audit.MODEL_UPLOAD, name, detail=f"{len(data)} bytes")
+    _audit(audit.MODEL_UPLOAD, name, detail=f"{len(data)} bytes" + (f"; replace: written{where}" if replaced else ""))
     flash(message, "success")
     return redirect("/admin/models")

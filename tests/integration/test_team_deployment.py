@@ -297,13 +297,13 @@ def wait_in_manifest(team: Deployment, name: str) -> None:
 
 def stored_bundle(team: Deployment, name: str):
     """The bundle of `name` as stored in bundle_blobs, its signature checked."""
+    from mmm_dash.builder.keys import key_sha256
     from mmm_dash.builder.signing import open_sealed, signing_key
 
+    key = team.manifest_key(name)
     with team.engine.connect() as conn:
-        data = conn.execute(
-            sa.text("SELECT data FROM bundle_blobs WHERE key = :k"), {"k": team.manifest_key(name)}
-        ).scalar_one()
-    return open_sealed(data, signing_key(SECRET))
+        data = conn.execute(sa.text("SELECT data FROM bundle_blobs WHERE key = :k"), {"k": key}).scalar_one()
+    return open_sealed(data, signing_key(SECRET), bound_to=key, sha256=key_sha256(key))
 
 
 def fake_builds(team: Deployment, name: str, event: str = "start") -> list[int]:

@@ -20,6 +20,7 @@ from mmm_dash.config import ConfigError, load_settings
 from tests.unit.test_builds import tiny_bundle
 
 KEY = signing_key("a-secret-key-of-this-deployment")
+BOUND = {"bound_to": "ab12:2.1.0:7", "sha256": "ab12"}
 
 
 class Boom:
@@ -41,10 +42,10 @@ def engine(tmp_path):
 
 def test_a_sealed_bundle_opens_with_its_key_only():
     bundle = tiny_bundle("m")
-    sealed = seal(bundle, KEY)
-    assert open_sealed(sealed, KEY).info.name == "m"
+    sealed = seal(bundle, KEY, **BOUND)
+    assert open_sealed(sealed, KEY, **BOUND).info.name == "m"
     with pytest.raises(TamperedBundle, match="signature"):
-        open_sealed(sealed, signing_key("another-deployment-key"))
+        open_sealed(sealed, signing_key("another-deployment-key"), **BOUND)
 
 
 def test_tampered_bytes_are_refused_before_anything_is_unpickled(tmp_path):
@@ -57,11 +58,11 @@ def test_tampered_bytes_are_refused_before_anything_is_unpickled(tmp_path):
     forged = MAGIC + hmac.new(b"guessed key", evil, hashlib.sha256).digest() + evil
     for data in (forged, pickle.dumps(Boom(marker)), b"", MAGIC + b"short"):
         with pytest.raises(TamperedBundle):
-            open_sealed(data, KEY)
-    sealed = bytearray(seal(tiny_bundle("m"), KEY))
+            open_sealed(data, KEY, **BOUND)
+    sealed = bytearray(seal(tiny_bundle("m"), KEY, **BOUND))
     sealed[-5] ^= 0xFF  # one flipped bit in the payload
     with pytest.raises(TamperedBundle):
-        open_sealed(bytes(sealed), KEY)
+        open_sealed(bytes(sealed), KEY, **BOUND)
     assert not marker.exists()
 
 

@@ -23,6 +23,10 @@ class EmailTaken(AccountError):
     """The address already has an account (the web answers neutrally; the CLI says so)."""
 
 
+class WrongPassword(AccountError):
+    """The current password typed to change one's own password is wrong (counted, see auth.routes)."""
+
+
 class LastAdmin(AccountError):
     """The change would leave no active admin, and nobody could manage accounts any more."""
 
@@ -137,7 +141,7 @@ def reset_password(email: str) -> tuple[User, str]:
 def change_own_password(user: User, current: str, new: str) -> None:
     """The signed-in user's own change: the current password must match, the policy applies."""
     if not check_password(current, user.password_hash):
-        raise AccountError("The current password is wrong.")
+        raise WrongPassword("The current password is wrong.")
     if current == new:
         raise AccountError("Choose a password different from the current one.")
     check_new_password(new, user.email)

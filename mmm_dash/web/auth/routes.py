@@ -26,6 +26,12 @@ REGISTRATION_REFUSED = {
     "invite": "Accounts are created by an administrator; ask yours for one.",
     "closed": "Registration is closed.",
 }
+# Wrong current passwords at /password (within the window) that end every session of the account:
+# a stolen cookie cannot be used to guess the password it lacks.
+CURRENT_PASSWORD_TRIES = (5, 15 * 60)  # failures, seconds
+SIGNED_OUT_AFTER_GUESSES = (
+    "The current password was wrong {tries} times, so you were signed out everywhere; sign in again."
+)
 # Where the sign-in time is kept in the session, for the absolute lifetime (see guard.py).
 SIGNED_IN_AT = "signed_in_at"
 
@@ -155,11 +161,47 @@ def change_password():
     if not form.validate_on_submit():
         return render_template("password.html", error=first_error(form), **page), 400
     user = current_user._get_current_object()
+    client = get_remote_address()
+    # The current password is a password check like sign-in's: it spends the same budgets (per address,
+    # per account and address, per account), counted before the check.
+    verdict = throttle.admit(user.email, client, known_device=False)
+    if not verdict.allowed:
+        audit.record(audit.PASSWORD_CHANGE, user.email, audit.DENIED, "too many attempts")
+        error = TOO_MANY_ATTEMPTS.format(wait=_wait_words(verdict.retry_after))
+        response = current_app.make_response((render_template("password.html", error=error, **page), 429))
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    guesses = f"mmm-login/current-password/{throttle.account_key(user.email)}"
     try:
         accounts.change_own_password(user, form.current.data, form.password.data)
+    except accounts.WrongPassword as exc:
+        audit.record(audit.PASSWORD_CHANGE, user.email, audit.FAILED, str(exc))
+        tries, window = CURRENT_PASSWORD_TRIES
+        if throttle.counters.incr(guesses, window) >= tries:
+            throttle.counters.clear(guesses)
+            return _end_sessions_after_guesses(user, tries)
+        return render_template("password.html", error=str(exc), **page), 400
     except accounts.AccountError as exc:
         audit.record(audit.PASSWORD_CHANGE, user.email, audit.FAILED, str(exc))
         return render_template("password.html", error=str(exc), **page), 400
+    throttle.succeeded(user.email, client)
+    throttle.counters.clear(guesses)
     audit.record(audit.PASSWORD_CHANGE, user.email)
     _start_session(user)  # the change moved the session generation on: this browser stays signed in
     return redirect(next_path)
+
+
+def _end_sessions_after_guesses(user, tries: int):
+    """Repeated wrong current passwords: whoever holds this cookie may not own it, so every session of
+    the account ends (copies of the cookie too), audited; the owner signs in again."""
+    audit.record(
+        audit.SIGN_OUT, user.email, audit.DENIED, f"{tries} wrong current passwords at /password: every session ended"
+    )
+    accounts.end_sessions(user)
+    logout_user()
+    session.clear()
+    page = {"form": LoginForm(), "next": "/", "registration": registration_mode()}
+    error = SIGNED_OUT_AFTER_GUESSES.format(tries=tries)
+    response = current_app.make_response((render_template("login.html", error=error, **page), FAILED_LOGIN))
+    response.delete_cookie(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    return response
