@@ -56,7 +56,9 @@ def _try_to_save(duo, driver, app, email: str) -> None:
     audited denial, and nothing saved."""
     driver.execute_script(SHOW_SAVE_CONTROLS)
     driver.find_element(By.ID, "sc-name").send_keys("Sneaky plan")
-    driver.find_element(By.ID, "sc-save").click()
+    save = driver.find_element(By.ID, "sc-save")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", save)  # as a person scrolls to it
+    save.click()
     deadline, logs = time.time() + 15, []
     while time.time() < deadline and not any("403" in entry["message"] for entry in logs):
         logs += duo.get_logs() or []

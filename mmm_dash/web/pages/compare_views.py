@@ -394,6 +394,7 @@ def fit_table(c: ViewComparison):
         size="sm",
         id="compare-fit",
         className="mb-0",
+        style={"tableLayout": "fixed", "overflowWrap": "anywhere"},  # long labels wrap on a phone, never widen the page
     )
 
 

@@ -178,11 +178,11 @@ def prior_posterior_card(view: View):
             ),
         ],
         size="sm",
-        className="mt-2 mb-0",
+        className="mt-2 mb-0 small",
         id="prior-posterior-table",
+        style={"tableLayout": "fixed", "overflowWrap": "anywhere"},  # wraps on a phone: no sideways scrolling
     )
     note += " Posterior width: its interval as a share of the prior's."
-    summary = html.Div(summary, className="table-responsive")  # a phone scrolls the table, never the page
     return chart_card(title, [graph("prior-posterior-chart", figure), summary], note=note, card_id="prior-posterior")
 
 
