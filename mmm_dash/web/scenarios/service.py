@@ -16,6 +16,7 @@ from mmm_dash.builder.catalog import ModelUnavailable
 from mmm_dash.core.bundle import Bundle, UnknownPeriodError
 from mmm_dash.core.planner import SavedPayload
 from mmm_dash.core.scenario import ScenarioError, ScenarioModel
+from mmm_dash.core.status import BundleStatus
 from mmm_dash.web.auth.models import User
 from mmm_dash.web.extensions import db
 from mmm_dash.web.scenarios.models import SavedScenario
@@ -41,7 +42,11 @@ def model_period(model: object, period: object, entry: object = None) -> tuple[B
         name = found.name
     try:
         bundle = catalog.bundle(name)
-    except ModelUnavailable:
+    except ModelUnavailable as exc:
+        if exc.state.status is BundleStatus.FAILED:
+            raise ScenarioError(
+                "This model could not be analysed, so the planner cannot use it; an admin sees why under Admin, Models."
+            ) from None
         raise ScenarioError("This model is being analysed again; try again shortly.") from None
     if not isinstance(period, str):
         raise ScenarioError("This period is not available; reload the page.")
