@@ -25,7 +25,10 @@ NOT_SETTINGS = {
     "POSTGRES_PASSWORD": "the database container's password (it reaches the app inside DATABASE_URL)",
 }
 SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD")
-DUMMY_ENV = {"SECRET_KEY": "s" * 64, "POSTGRES_PASSWORD": "p" * 64}
+DUMMY_ENV = {
+    "SECRET_KEY": "114a3825411b1ca990d5e6e0b0429b6f4ab0a6db9101c1963ac83ca32488f48c",
+    "POSTGRES_PASSWORD": "p" * 64,
+}
 # Deliberately not config.py's default: the compose file deploys production.
 COMPOSE_OWN_DEFAULTS = {"ENVIRONMENT"}
 MIGRATING = re.compile(r"init-db|reset-db|flask\s+db|alembic|\bupgrade\b|precompute")
