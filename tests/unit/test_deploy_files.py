@@ -155,6 +155,13 @@ def test_web_has_replicas_behind_the_proxy_only():
     assert any((ROOT / src).resolve() == NGINX and ro == "ro" for src, _target, ro in mounted)
 
 
+def test_proxy_sends_hsts_once_on_every_response():
+    conf = re.sub(r"#.*", "", NGINX.read_text())
+    hsts = re.search(r'add_header\s+Strict-Transport-Security\s+"max-age=(\d+)[^"]*"\s+always\s*;', conf)
+    assert hsts and int(hsts.group(1)) >= 31536000
+    assert re.search(r"proxy_hide_header\s+Strict-Transport-Security\s*;", conf)  # not the app's a second time
+
+
 def test_proxy_config_balances_the_web_service_and_sets_the_forwarded_headers():
     conf = re.sub(r"#.*", "", NGINX.read_text())  # what nginx reads, not what the comments say
     upstream = re.search(r"upstream\s+(\w+)\s*\{([^}]*)\}", conf)
