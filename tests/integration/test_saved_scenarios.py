@@ -218,3 +218,32 @@ def test_parallel_saves_keep_the_quota(database_url, demo_model_dir, demo_cache_
         )
     assert stored == 3 and outcomes.count("saved") == 3, outcomes
     assert all(o == "saved" or "the most allowed" in o for o in outcomes), outcomes
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sc-budget": -1}, "The total budget must be an amount from 0 to"),
+        ({"sc-upper": [130, 1e308, 130, 130, 130]}, "Paid Search: bounds must be between 0% and 200%"),
+        ({"sc-lower": [150, 70, 70, 70, 70]}, "TV: the lower bound (150%) is above the upper bound (130%)"),
+    ],
+)
+def test_the_save_callback_refuses_unusable_settings_in_one_sentence(app, demo_bundle, change, message):
+    import json
+
+    from tests.helpers import post_callback, save_scenario_body
+
+    client = app.server.test_client()
+    login(client, *create_user(app))
+    body = save_scenario_body(app, demo_bundle)
+    values = {dep["id"] if isinstance(dep, dict) else dep[0]["id"]["type"]: dep for dep in body["state"]}
+    for name, value in change.items():
+        if isinstance(value, list):
+            for item, v in zip(values[name], value, strict=True):
+                item["value"] = v
+        else:
+            values[name]["value"] = value
+    response = post_callback(client, body)
+    assert response.status_code == 200
+    answer = json.dumps(response.json["response"]["sc-saved-msg"], ensure_ascii=False)
+    assert message in answer and "Saved" not in answer

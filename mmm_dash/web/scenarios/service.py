@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mmm_dash.builder.catalog import ModelUnavailable
 from mmm_dash.core.bundle import Bundle, UnknownPeriodError
-from mmm_dash.core.planner import SavedPayload
+from mmm_dash.core.planner import SavedPayload, check_saved_settings
 from mmm_dash.core.scenario import ScenarioError, ScenarioModel
 from mmm_dash.core.status import BundleStatus
 from mmm_dash.web.auth.models import User
@@ -176,6 +176,7 @@ def save_scenario(
         raise ScenarioError(f"Scenario names are at most {MAX_NAME} characters.")
     bundle, scenario_model_ = model_period(model, period)
     saved = SavedPayload.from_dict(payload, scenario_model_.channels)
+    check_saved_settings(saved.settings, scenario_model_)
     sha256 = model_sha256 or current_sha256(model) or bundle.info.sha256
     scenario_model_.validate_spend(saved.spend)
     lock_user(user_id)  # until commit: the name check, the quota count and the insert are one step per user
