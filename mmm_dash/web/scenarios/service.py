@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mmm_dash.builder.catalog import ModelUnavailable
 from mmm_dash.core.bundle import Bundle, UnknownPeriodError
+from mmm_dash.core.names import bidi_problem
 from mmm_dash.core.planner import SavedPayload, check_saved_settings
 from mmm_dash.core.scenario import ScenarioError, ScenarioModel
 from mmm_dash.core.status import BundleStatus
@@ -174,6 +175,8 @@ def save_scenario(
         raise ScenarioError("Give the scenario a name.")
     if len(name) > MAX_NAME:
         raise ScenarioError(f"Scenario names are at most {MAX_NAME} characters.")
+    if problem := bidi_problem(name, "Scenario names"):
+        raise ScenarioError(problem)
     bundle, scenario_model_ = model_period(model, period)
     saved = SavedPayload.from_dict(payload, scenario_model_.channels)
     check_saved_settings(saved.settings, scenario_model_)
