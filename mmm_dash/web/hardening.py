@@ -136,9 +136,12 @@ def _dependency_fits(wanted: dict, item, with_value: bool) -> bool:
     component, prop = wanted["id"], wanted["property"]
 
     def one(dep, concrete) -> bool:
+        sent = dep.get("property") if isinstance(dep, dict) else None
+        if not with_value and isinstance(sent, str):  # an allow_duplicate output is sent as "prop@<hash>"
+            sent = sent.split("@", 1)[0]
         return (
             isinstance(dep, dict)
-            and dep.get("property") == prop
+            and sent == prop
             and concrete(dep.get("id"))
             and (not with_value or _value_fits(prop, dep.get("value")))
         )
