@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import secrets
+from collections import Counter
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -27,6 +29,22 @@ SECRET_KEY_FILE = "secret_key"
 # channel, with room to spare. An entry averages about 100 kB on the demo model (measured), so a full
 # memo holds about 25 MB per worker.
 DEFAULT_PAGE_MEMO_SIZE = 256
+
+
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_BITS = 90
+
+
+def weak_secret(secret: str) -> bool:
+    """True for a key an attacker could guess: shorter than MIN_SECRET_LENGTH, fewer than 10 different
+    characters, under MIN_SECRET_BITS by its characters' frequencies (length x Shannon entropy per
+    character), or one word repeated (`changeme-changeme`). `openssl rand -hex 32` gives ~240 bits."""
+    if len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < 10:
+        return True
+    counts = Counter(secret)
+    bits_per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    repeated = secret in (secret + secret)[1:-1]
+    return repeated or bits_per_char * len(secret) < MIN_SECRET_BITS
 
 
 class ConfigError(RuntimeError):
@@ -134,6 +152,11 @@ def load_settings(overrides: dict | None = None) -> Settings:
         raise ConfigError(
             "Refusing to start in production without a SECRET_KEY of your own "
             "(set SECRET_KEY to a long random string, e.g. `openssl rand -hex 32`)."
+        )
+    if environment == "production" and weak_secret(secret):
+        raise ConfigError(
+            "Refusing to start in production: SECRET_KEY looks guessable (too short, too few different "
+            "characters or a repeated word); set it to a long random string, e.g. `openssl rand -hex 32`."
         )
     if not secret and (raw["CELERY_BROKER_URL"] or "").strip():
         raise ConfigError(

@@ -142,10 +142,10 @@ def callback_body(app, function: str, values: dict, changed: list[str]) -> dict:
             return [{"id": {"type": kind, "index": i}, "property": prop} for i in range(len(values[kind]))]
         return {"id": component, "property": prop}
 
-    outputs = [part.split("@")[0].rsplit(".", 1) for part in key.strip(".").split("...")]
+    outputs = [output(*part.split("@")[0].rsplit(".", 1)) for part in key.strip(".").split("...")]
     return {
         "output": key,
-        "outputs": [output(component, prop) for component, prop in outputs],
+        "outputs": outputs if key.startswith("..") else outputs[0],  # one output: a dict, as Dash's renderer sends
         "inputs": [dependency(i) for i in spec["inputs"]],
         "state": [dependency(s) for s in spec["state"]],
         "changedPropIds": changed,

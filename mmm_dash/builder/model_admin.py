@@ -40,6 +40,7 @@ from mmm_dash.builder.discovery import (
     version_order,
 )
 from mmm_dash.builder.tables import model_flags, model_uploads
+from mmm_dash.core.names import bidi_problem
 
 UPLOAD_SUFFIXES = tuple(s for s in PROTO_SUFFIXES)
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -58,6 +59,8 @@ class UploadRefused(Exception):
 
 def upload_name(filename: str) -> str:
     """A safe file name inside MODEL_DIR for an uploaded `filename`, or UploadRefused."""
+    if problem := bidi_problem(filename or "", "Model file names"):
+        raise UploadRefused(problem)  # before any message repeats the name back
     base = os.path.basename((filename or "").replace("\\", "/")).strip()
     stem, dot, suffix = base.rpartition(".")
     suffix = f".{suffix.lower()}" if dot else ""

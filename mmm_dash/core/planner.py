@@ -170,6 +170,28 @@ class PlannerSettings:
         )
 
 
+def check_saved_settings(settings: PlannerSettings, model: ScenarioModel) -> None:
+    """The optimizer box as a saved scenario may store it (it reopens with them), else a ScenarioError
+    with one sentence: a budget from 0 to the curves' reach, a positive target, and per channel bounds
+    from 0% to SLIDER_MAX% (the curves' reach) with the lower one not above the upper one. Empty boxes
+    may be saved (the optimizer asks for them when it runs)."""
+    if settings.budget is not None:
+        reach = float(model.historical_spend.sum()) * MAX_MULTIPLIER
+        if not 0 <= settings.budget <= reach * (1 + 1e-9):
+            raise ScenarioError(
+                f"The total budget must be an amount from 0 to {amount_text(reach)} "
+                f"({MAX_MULTIPLIER:.0f}x historical spend, as far as the model's curves reach)."
+            )
+    if settings.target is not None and not settings.target > 0:
+        raise ScenarioError("The target must be a positive number.")
+    for channel, lower, upper in zip(model.channels, settings.lower_pct, settings.upper_pct, strict=True):
+        for bound in (lower, upper):
+            if bound is not None and not 0 <= bound <= SLIDER_MAX:
+                raise ScenarioError(f"{channel}: bounds must be between 0% and {SLIDER_MAX}% of historical spend.")
+        if lower is not None and upper is not None and lower > upper:
+            raise ScenarioError(f"{channel}: the lower bound ({lower:g}%) is above the upper bound ({upper:g}%).")
+
+
 def optimize(model: ScenarioModel, settings: PlannerSettings) -> np.ndarray:
     """The optimizer's allocation for `settings` (bounds checked before the scenario's boxes)."""
     lower, upper = settings.bounds(model.historical_spend)

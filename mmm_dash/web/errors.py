@@ -10,6 +10,12 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
+
+class PageError(Exception):
+    """Raised by a page callback when it cannot answer; its message is one sentence for the user, which the
+    callback guard (hardening.py) shows on the page instead of the generic one."""
+
+
 MESSAGES = {
     400: "The request was malformed; please check what you sent.",
     401: "Sign in required.",

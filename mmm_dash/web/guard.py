@@ -19,6 +19,7 @@ from flask_login import current_user, logout_user
 from mmm_dash.web import audit
 from mmm_dash.web.auth.routes import SIGNED_IN_AT
 from mmm_dash.web.errors import render_error, wants_html
+from mmm_dash.web.hardening import callback_json
 from mmm_dash.web.permissions import Action, allows, callback_action, callback_name, denial, endpoint_action
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def refuse(where: str, needed: Action | None = None):
 def check_callback(callbacks: Mapping[str, dict]):
     """The callback named by a Dash update's body: refused unless listed and allowed. A body naming
     no known callback is left to the shape check in hardening.py, which answers 400."""
-    body = request.get_json(silent=True)
+    body, _problem = callback_json()  # never raises: 50,000-deep JSON is a problem, not a RecursionError
     output = body.get("output") if isinstance(body, dict) else None
     spec = callbacks.get(output) if isinstance(output, str) else None
     if spec is None:

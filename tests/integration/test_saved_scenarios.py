@@ -169,3 +169,81 @@ def test_a_bad_row_stored_before_validation_answers_409_not_500(app):
     for ext in ("csv", "json"):
         response = client.get(f"/scenarios/{scenario_id}.{ext}")
         assert response.status_code == 409 and "must be a number" in response.json["error"]
+
+
+def test_parallel_saves_keep_the_quota(database_url, demo_model_dir, demo_cache_dir, monkeypatch):
+    """24 saves at once under SCENARIO_QUOTA=3 store 3: counting and inserting is one step per user
+    (each count is made slow, as under load, so saves that are not serialized all see room)."""
+    import threading
+    import time
+
+    from mmm_dash.web.auth.accounts import find_user
+    from mmm_dash.web.extensions import db
+    from mmm_dash.web.scenarios import service
+    from mmm_dash.web.scenarios.models import SavedScenario
+
+    app = make_app(database_url, demo_model_dir, demo_cache_dir, SCENARIO_QUOTA="3")
+    owner, _ = create_user(app, email="owner@example.com")
+    with app.server.app_context():
+        user_id = find_user(owner).id
+    start, outcomes = threading.Barrier(24), []
+    count = service.count_scenarios
+
+    def slow_count(user: int) -> int:
+        found = count(user)
+        time.sleep(0.05)
+        return found
+
+    monkeypatch.setattr(service, "count_scenarios", slow_count)
+
+    def save(i: int) -> None:
+        with app.server.app_context():
+            start.wait()
+            try:
+                service.save_scenario(user_id, f"plan {i}", "demo_mmm", "all", {"spend": [1.0] * 5})
+                outcomes.append("saved")
+            except ScenarioError as exc:
+                outcomes.append(str(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.server.app_context():
+        stored = db.session.scalar(
+            db.select(db.func.count()).select_from(SavedScenario).where(SavedScenario.user_id == user_id)
+        )
+    assert stored == 3 and outcomes.count("saved") == 3, outcomes
+    assert all(o == "saved" or "the most allowed" in o for o in outcomes), outcomes
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sc-budget": -1}, "The total budget must be an amount from 0 to"),
+        ({"sc-upper": [130, 1e308, 130, 130, 130]}, "Paid Search: bounds must be between 0% and 200%"),
+        ({"sc-lower": [150, 70, 70, 70, 70]}, "TV: the lower bound (150%) is above the upper bound (130%)"),
+    ],
+)
+def test_the_save_callback_refuses_unusable_settings_in_one_sentence(app, demo_bundle, change, message):
+    import json
+
+    from tests.helpers import post_callback, save_scenario_body
+
+    client = app.server.test_client()
+    login(client, *create_user(app))
+    body = save_scenario_body(app, demo_bundle)
+    values = {dep["id"] if isinstance(dep, dict) else dep[0]["id"]["type"]: dep for dep in body["state"]}
+    for name, value in change.items():
+        if isinstance(value, list):
+            for item, v in zip(values[name], value, strict=True):
+                item["value"] = v
+        else:
+            values[name]["value"] = value
+    response = post_callback(client, body)
+    assert response.status_code == 200
+    answer = json.dumps(response.json["response"]["sc-saved-msg"], ensure_ascii=False)
+    assert message in answer and "Saved" not in answer

@@ -25,7 +25,10 @@ NOT_SETTINGS = {
     "POSTGRES_PASSWORD": "the database container's password (it reaches the app inside DATABASE_URL)",
 }
 SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD")
-DUMMY_ENV = {"SECRET_KEY": "s" * 64, "POSTGRES_PASSWORD": "p" * 64}
+DUMMY_ENV = {
+    "SECRET_KEY": "114a3825411b1ca990d5e6e0b0429b6f4ab0a6db9101c1963ac83ca32488f48c",
+    "POSTGRES_PASSWORD": "p" * 64,
+}
 # Deliberately not config.py's default: the compose file deploys production.
 COMPOSE_OWN_DEFAULTS = {"ENVIRONMENT"}
 MIGRATING = re.compile(r"init-db|reset-db|flask\s+db|alembic|\bupgrade\b|precompute")
@@ -150,6 +153,13 @@ def test_web_has_replicas_behind_the_proxy_only():
     assert proxy["ports"] and proxy["depends_on"]["web"]["condition"] == "service_healthy"
     mounted = [v.split(":") for v in proxy["volumes"]]
     assert any((ROOT / src).resolve() == NGINX and ro == "ro" for src, _target, ro in mounted)
+
+
+def test_proxy_sends_hsts_once_on_every_response():
+    conf = re.sub(r"#.*", "", NGINX.read_text())
+    hsts = re.search(r'add_header\s+Strict-Transport-Security\s+"max-age=(\d+)[^"]*"\s+always\s*;', conf)
+    assert hsts and int(hsts.group(1)) >= 31536000
+    assert re.search(r"proxy_hide_header\s+Strict-Transport-Security\s*;", conf)  # not the app's a second time
 
 
 def test_proxy_config_balances_the_web_service_and_sets_the_forwarded_headers():

@@ -187,8 +187,27 @@ def test_plain_postgres_urls_use_psycopg3():
 def test_production_requires_a_real_secret():
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_settings({"ENVIRONMENT": "production", "SECRET_KEY": ""})
-    settings = load_settings({"ENVIRONMENT": "production", "SECRET_KEY": "a" * 40})
+    settings = load_settings({"ENVIRONMENT": "production", "SECRET_KEY": "9f2c4e1a7b3d8e6f0a5c2b9d4e7f1a3c"})
     assert settings.is_production
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["aaaaaaaaaaaaaaaa", "changeme-changeme", "a" * 40, "changeme-changeme-changeme-changeme", "0123456789" * 4],
+)
+def test_production_refuses_a_guessable_secret(weak):
+    with pytest.raises(ConfigError, match="SECRET_KEY looks guessable"):
+        load_settings({"ENVIRONMENT": "production", "SECRET_KEY": weak})
+    assert weak == load_settings({"ENVIRONMENT": "development", "SECRET_KEY": weak}).SECRET_KEY
+
+
+def test_random_secrets_are_accepted():
+    import secrets
+
+    from mmm_dash.config import weak_secret
+
+    assert not any(weak_secret(secrets.token_hex(32)) for _ in range(2000))
+    assert not any(weak_secret(secrets.token_urlsafe(32)) for _ in range(2000))
 
 
 @pytest.mark.parametrize("bad", [{"SESSION_MINUTES": "0"}, {"ENVIRONMENT": "staging"}, {"NOT_A_SETTING": "1"}])

@@ -15,7 +15,10 @@ from tests.helpers import EXPORT_HEADER_KEYS
 from tests.unit.synthetic import four_channel_case
 
 
-@pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize(
+    "cell",
+    ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "＝1+1", "＋1", "－2", "＠SUM(A1)", "﹦1", "⁼1"],
+)
 def test_formula_like_cells_are_neutralised(cell):
     assert documents.neutralize(cell) == "'" + cell
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -263,3 +264,25 @@ def test_a_kpi_models_target_is_a_cost_per_kpi():
 
     settings = PlannerSettings(OptimizerMode.TARGET_MROI, None, 4.0, (70,), (130,), target_is_cost=True)
     assert settings.scenario().target == pytest.approx(0.25)  # $4 per KPI: at least 0.25 KPI per unit of spend
+
+
+# -- settings as a saved scenario stores them ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"budget": -1}, "The total budget must be an amount from 0 to 700"),
+        ({"budget": 1e308}, "The total budget must be an amount from 0 to 700"),
+        ({"target": -2}, "The target must be a positive number"),
+        ({"upper_pct": (130, 1e308, 130)}, "B: bounds must be between 0% and 200%"),
+        ({"lower_pct": (-5, 70, 70)}, "A: bounds must be between 0% and 200%"),
+        ({"lower_pct": (70, 150, 70), "upper_pct": (130, 120, 130)}, "B: the lower bound (150%) is above"),
+    ],
+)
+def test_saved_settings_are_checked(model, change, message):
+    from mmm_dash.core.planner import check_saved_settings
+
+    fields = {"mode": "fixed", "budget": 350, "target": 1.0, "lower_pct": (70,) * 3, "upper_pct": (130,) * 3}
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        check_saved_settings(PlannerSettings(**{**fields, **change}), model)
+    check_saved_settings(PlannerSettings(**fields), model)
+    check_saved_settings(PlannerSettings("fixed", None, None, (None,) * 3, (None,) * 3), model)  # empty boxes

@@ -120,7 +120,11 @@ def test_the_manifest_follows_model_dir_and_hashes_only_what_changed(engine, tmp
         ),
         ({"BUNDLE_STORE": "postgres", "DATABASE_URL": "postgresql://u@h/db"}, "set CELERY_BROKER_URL too"),
         (
-            {"CELERY_BROKER_URL": "redis://h:6379/1", "ENVIRONMENT": "production", "SECRET_KEY": "x" * 32},
+            {
+                "CELERY_BROKER_URL": "redis://h:6379/1",
+                "ENVIRONMENT": "production",
+                "SECRET_KEY": "9f2c4e1a7b3d8e6f0a5c2b9d4e7f1a3c",
+            },
             "set BUNDLE_STORE=postgres",
         ),
         ({"CELERY_BROKER_URL": "redis://h/1"}, "must share one SECRET_KEY"),

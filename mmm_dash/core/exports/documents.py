@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import json
 import math
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -43,8 +44,10 @@ def clean(value: Any) -> Any:
 
 
 def neutralize(cell: Any) -> Any:
-    """Defuse spreadsheet formulas in text cells (channel names come from model files)."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_PREFIXES):
+    """Defuse spreadsheet formulas in text cells (channel names come from model files). The first
+    character is compared in its NFKC form, since spreadsheets also start formulas with the full-width
+    and other compatibility forms of the starters (＝ ＋ － ＠, ﹦ ⁼)."""
+    if isinstance(cell, str) and cell and unicodedata.normalize("NFKC", cell[0]).startswith(FORMULA_PREFIXES):
         return "'" + cell
     return cell
 

@@ -10,13 +10,14 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import current_app
 
-from mmm_dash.builder.catalog import BundleState, ModelCatalog, ModelEntry
+from mmm_dash.builder.catalog import BundleState, ModelCatalog, ModelEntry, ModelUnavailable
 from mmm_dash.core.bundle import Bundle, ModelInfo, PeriodAnalysis, UnknownGeoError, UnknownPeriodError
 from mmm_dash.core.status import BundleStatus
 from mmm_dash.core.windows import MAIN_KINDS, parse_period
 from mmm_dash.web.dashboard.components import alert
 from mmm_dash.web.dashboard.findings import trust_banner
 from mmm_dash.web.dashboard.links import view_query
+from mmm_dash.web.errors import PageError
 from mmm_dash.web.memo import cached, plain_div
 
 ALL_GEOS = "__all__"  # the geo selector's value for "all geos"
@@ -452,11 +453,20 @@ def frame(view: View, *children):
 def stored_view(selected: dict) -> View:
     """The view a page stored for its own callbacks (`View.keys()` in a dcc.Store), rebuilt from the
     catalog: figure callbacks need the bundle, not the page's controls. A store written before
-    versions existed names only the model, which is then also its entry."""
-    entry = selected.get("entry") or selected["model"]
-    bundle = catalog().bundle(entry)
-    geo = selected.get("geo")
-    analysis = bundle.period(selected["period"], geo)
+    versions existed names only the model, which is then also its entry. A store the browser sent
+    malformed, or naming a model no longer ready, is a PageError with one sentence."""
+    if not isinstance(selected, dict) or not all(isinstance(selected.get(k), str) for k in ("model", "period")):
+        raise PageError("This page is out of date; reload it.")
+    entry, geo = selected.get("entry") or selected["model"], selected.get("geo")
+    if not isinstance(entry, str) or not isinstance(geo, str | None):
+        raise PageError("This page is out of date; reload it.")
+    try:
+        bundle = catalog().bundle(entry)
+        analysis = bundle.period(selected["period"], geo)
+    except ModelUnavailable:
+        raise PageError("This model is being analysed again or was removed; reload the page shortly.") from None
+    except (UnknownPeriodError, UnknownGeoError) as exc:
+        raise PageError(str(exc)) from None
     return View(
         model=selected["model"],
         entry=entry,

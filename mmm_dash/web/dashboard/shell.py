@@ -101,6 +101,8 @@ def shell_layout():
         [
             dcc.Location(id="url", refresh="callback-nav"),
             navbar(),
+            # A page callback that failed says so here (see web/hardening.py, callback_failed).
+            dbc.Container(html.Div(id="callback-error", role="alert", className="text-danger"), fluid="xxl"),
             dbc.Container(dash.page_container, fluid="xxl", className="pb-5"),
         ]
     )

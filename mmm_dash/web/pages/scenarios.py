@@ -531,10 +531,12 @@ def _event(trigger, n: int, sliders, numbers, unit, loaded, settings, has_revenu
     return None
 
 
-def _per_channel(values: list, position: int):
-    """`values` for a wildcard output, or no_update when the request names another number of outputs."""
+def _per_channel(values: list | None, position: int) -> list:
+    """`values` for a wildcard output, or one no_update per output when there are none or the request
+    names another number of outputs (Dash refuses a bare no_update for a wildcard output: a 500)."""
     specs = ctx.outputs_list[position]
-    return values if isinstance(specs, list) and len(specs) == len(values) else dash.no_update
+    count = len(specs) if isinstance(specs, list) else 0
+    return values if values is not None and len(values) == count else [dash.no_update] * count
 
 
 @callback(
@@ -562,8 +564,8 @@ def update_spend(sliders, numbers, unit, optimize, reset, loaded, view, settings
     """Apply the change that fired (slider, box, unit, optimize, reset, opened scenario) to the spend."""
     try:
         bundle, model = service.model_period(*_view_keys(view))
-    except ScenarioError as exc:
-        return dash.no_update, dash.no_update, dash.no_update, _message(exc), dash.no_update
+    except ScenarioError as exc:  # e.g. the model is being analysed again or failed: say so, change nothing
+        return dash.no_update, _per_channel(None, 1), _per_channel(None, 2), _message(exc), dash.no_update
     hist, n = model.historical_spend, len(model.channels)
     error, refused = None, False
     try:

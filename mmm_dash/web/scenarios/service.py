@@ -9,13 +9,16 @@ or deletes it. Each scenario records the sha256 of the model file it was made on
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mmm_dash.builder.catalog import ModelUnavailable
 from mmm_dash.core.bundle import Bundle, UnknownPeriodError
-from mmm_dash.core.planner import SavedPayload
+from mmm_dash.core.names import bidi_problem
+from mmm_dash.core.planner import SavedPayload, check_saved_settings
 from mmm_dash.core.scenario import ScenarioError, ScenarioModel
+from mmm_dash.core.status import BundleStatus
+from mmm_dash.web.auth.models import User
 from mmm_dash.web.extensions import db
 from mmm_dash.web.scenarios.models import SavedScenario
 
@@ -40,7 +43,11 @@ def model_period(model: object, period: object, entry: object = None) -> tuple[B
         name = found.name
     try:
         bundle = catalog.bundle(name)
-    except ModelUnavailable:
+    except ModelUnavailable as exc:
+        if exc.state.status is BundleStatus.FAILED:
+            raise ScenarioError(
+                "This model could not be analysed, so the planner cannot use it; an admin sees why under Admin, Models."
+            ) from None
         raise ScenarioError("This model is being analysed again; try again shortly.") from None
     if not isinstance(period, str):
         raise ScenarioError("This period is not available; reload the page.")
@@ -150,6 +157,13 @@ def count_scenarios(user_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(SavedScenario).where(SavedScenario.user_id == user_id))
 
 
+def lock_user(user_id: int) -> None:
+    """Hold the user's row until this transaction ends, so one user's saves run one at a time (a row
+    lock on PostgreSQL; SQLite takes its database write lock). Without it parallel saves all count
+    room under the quota and all insert (24 saves under SCENARIO_QUOTA=3 stored 11)."""
+    db.session.execute(update(User).where(User.id == user_id).values(id=User.id))
+
+
 def save_scenario(
     user_id: int, name: str, model: str, period: str, payload: dict, *, model_sha256: str | None = None
 ) -> SavedScenario:
@@ -161,10 +175,14 @@ def save_scenario(
         raise ScenarioError("Give the scenario a name.")
     if len(name) > MAX_NAME:
         raise ScenarioError(f"Scenario names are at most {MAX_NAME} characters.")
+    if problem := bidi_problem(name, "Scenario names"):
+        raise ScenarioError(problem)
     bundle, scenario_model_ = model_period(model, period)
     saved = SavedPayload.from_dict(payload, scenario_model_.channels)
+    check_saved_settings(saved.settings, scenario_model_)
     sha256 = model_sha256 or current_sha256(model) or bundle.info.sha256
     scenario_model_.validate_spend(saved.spend)
+    lock_user(user_id)  # until commit: the name check, the quota count and the insert are one step per user
     existing = db.session.scalar(
         select(SavedScenario).where(
             SavedScenario.user_id == user_id, SavedScenario.model == model, SavedScenario.name == name
@@ -173,6 +191,7 @@ def save_scenario(
     if existing is None:
         quota = current_app.extensions["mmm_dash"].settings.SCENARIO_QUOTA
         if count_scenarios(user_id) >= quota:
+            db.session.rollback()  # releases the user's lock now, not at the end of the request
             raise ScenarioError(
                 f"You have {quota} saved scenarios, the most allowed; delete one or reuse a name to save this one."
             )
