@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.helpers import create_user, csrf_token, login, make_app
+from tests.helpers import create_user, csrf_token, login, make_app, solved_challenge
 from tests.integration.test_auth import logout, navbar_csrf_token
 
 OLD_PUBLIC_KEY = "dev-only-insecure-secret-key-change-me"  # the constant the source used to hold
@@ -151,25 +151,64 @@ def test_a_stranger_cannot_lock_the_owner_out(app):
     assert login(owner, email, password).status_code == 302
 
 
-def test_past_the_account_ceiling_guesses_slow_down_but_a_known_browser_gets_in(app, monkeypatch):
+def _new_browser(app, address: str):
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_guesser_rotating_addresses_never_locks_the_owner_out_of_a_new_browser(app):
+    email, password = create_user(app)
+    statuses = []
+    for i in range(25):  # a distributed guesser, a new address (and a new browser) for every attempt
+        statuses.append(login(_new_browser(app, f"10.0.0.{i + 1}"), email, "wrong-password").status_code)
+    assert statuses == [401] * 25  # each guess paid its proof of work and had its password checked
+    for i in range(3):  # the owner, from browsers that never signed in before: always in, at once
+        assert login(_new_browser(app, f"198.51.100.{i + 1}"), email, password).status_code == 302
+
+
+def test_past_a_few_failures_every_attempt_needs_a_fresh_proof_of_work(app):
+    from mmm_dash.web.auth import throttle
+    from mmm_dash.web.auth.routes import PROOF_NEEDED
+
+    email, password = create_user(app)
+    failures, _window = throttle.POW_AFTER
+    for i in range(failures):
+        browser = _new_browser(app, f"10.0.1.{i + 1}")
+        data = {"email": email, "password": "wrong-password", "csrf_token": csrf_token(browser)}
+        assert browser.post("/login", data=data).status_code == 401  # no proof asked for yet
+    browser = _new_browser(app, "198.51.100.9")
+    challenge = browser.post("/login/challenge", data={"email": email}).json
+    assert challenge["bits"] == throttle.POW_BITS
+    # without a proof even the right password is refused before it is checked: no oracle
+    data = {"email": email, "password": password, "csrf_token": csrf_token(browser)}
+    refused = browser.post("/login", data=data)
+    assert refused.status_code == 429 and PROOF_NEEDED in refused.text and refused.headers["Retry-After"] == "1"
+    answer = throttle.solve(challenge["challenge"])
+    unsolved = next(str(n) for n in range(9, 99) if throttle.leading_zero_bits(challenge["challenge"], str(n)) < 8)
+    not_solved = {"pow_challenge": challenge["challenge"], "pow_answer": unsolved}
+    not_ours = {"pow_challenge": challenge["challenge"] + "x", "pow_answer": answer}
+    for bad in (not_solved, not_ours):
+        assert browser.post("/login", data={**data, **bad}).status_code == 429
+    solved = {**data, "pow_challenge": challenge["challenge"], "pow_answer": answer}
+    assert browser.post("/login", data=solved).status_code == 302
+    # a solved challenge is good for one attempt only
+    again = _new_browser(app, "198.51.100.10")
+    assert again.post("/login", data={**solved, "csrf_token": csrf_token(again)}).status_code == 429
+    # the browser that signed in is known: it is not asked again
+    assert logout(browser).status_code == 302
+    assert browser.post("/login/challenge", data={"email": email}).json["bits"] == 0
+    assert browser.post("/login", data={**data, "csrf_token": csrf_token(browser)}).status_code == 302
+
+
+def test_successful_sign_ins_count_against_nobody(app):
     from mmm_dash.web.auth import throttle
 
     email, password = create_user(app)
-    owner = app.server.test_client()
-    owner.environ_base["REMOTE_ADDR"] = "198.51.100.1"
-    assert login(owner, email, password).status_code == 302  # the owner's browser is now known
-    assert logout(owner).status_code == 302
-
-    ceiling, _window = throttle.ACCOUNT_CEILING
-    statuses = []
-    for i in range(ceiling + 3):  # a distributed guesser: a new address for every attempt
-        guesser = app.server.test_client()
-        guesser.environ_base["REMOTE_ADDR"] = f"10.0.{i // 250}.{i % 250 + 1}"
-        statuses.append(login(guesser, email, "wrong-password").status_code)
-    # The owner's sign-in counted too; past the ceiling one attempt per growing delay, the rest wait.
-    assert statuses[:ceiling] == [401] * ceiling
-    assert statuses[ceiling:] == [429, 429, 429]
-    assert login(owner, email, password).status_code == 302  # not locked out
+    many = throttle.PER_CLIENT[0] + 5  # more than one address may try in a minute, and than the old ceiling (20)
+    statuses = [login(_new_browser(app, "198.51.100.20"), email, password).status_code for _ in range(many)]
+    assert statuses == [302] * many
+    assert _new_browser(app, "198.51.100.20").post("/login/challenge", data={"email": email}).json["bits"] == 0
 
 
 def test_registration_is_rate_limited(app):
@@ -321,7 +360,9 @@ def test_behind_a_proxy_clients_are_told_apart_and_the_public_host_is_checked(
         client = app.server.test_client()
         token = csrf_token(client)
         headers = {**via_proxy, "X-Forwarded-For": address, "Origin": origin}
-        return client.post("/login", data={"email": email, "password": pw, "csrf_token": token}, headers=headers)
+        proof = solved_challenge(client.post("/login/challenge", data={"email": email}, headers=headers).json)
+        data = {"email": email, "password": pw, "csrf_token": token, **proof}
+        return client.post("/login", data=data, headers=headers)
 
     for _ in range(6):
         attempt("203.0.113.9", "wrong-password")
