@@ -11,6 +11,7 @@ from mmm_dash.builder.catalog import ModelUnavailable
 from mmm_dash.core.bundle import Bundle, PeriodAnalysis, UnknownGeoError, UnknownPeriodError
 from mmm_dash.core.compare_views import ViewSide, compare_views
 from mmm_dash.core.exports.comparison import comparison_csv, comparison_document
+from mmm_dash.web.costly import limit_route
 from mmm_dash.web.downloads import attachment, safe_filename_part
 
 bp = Blueprint("compare_views", __name__, url_prefix="/compare")
@@ -66,6 +67,7 @@ def side_from_args(prefix: str = "") -> ViewSide:
 
 
 @bp.get("/download.<ext>")
+@limit_route("comparison", "comparison downloads")
 def download(ext: str):
     """This comparison's numbers as CSV or JSON (the page's query, see the module docstring)."""
     if ext not in ("csv", "json"):

@@ -369,3 +369,93 @@ def test_behind_a_proxy_clients_are_told_apart_and_the_public_host_is_checked(
     assert attempt("203.0.113.9", "wrong-password").status_code == 429
     assert attempt("198.51.100.4", password).status_code == 302  # another client behind the same proxy
     assert attempt("198.51.100.4", password, origin="https://evil.example").status_code == 403
+
+
+# -- cheap starvation (issue 22 D) ----------------------------------------------------------------
+def test_sign_ins_never_hold_every_request_thread(app, monkeypatch):
+    """Past SIGN_INS_AT_ONCE password checks in flight, a sign-in is answered at once (429, one
+    sentence, Retry-After 1) instead of waiting for the hashing thread with a request thread."""
+    import threading
+    import time
+
+    from mmm_dash.web.auth import passwords
+
+    email, _password = create_user(app)
+    checking, peak, lock = [0], [0], threading.Lock()
+    real_check = passwords._check
+
+    def slow_check(raw, password_hash):
+        with lock:
+            checking[0] += 1
+            peak[0] = max(peak[0], checking[0])
+        time.sleep(0.5)
+        with lock:
+            checking[0] -= 1
+        return real_check(raw, password_hash)
+
+    monkeypatch.setattr(passwords, "_check", slow_check)
+    n = 6
+    browsers = [_new_browser(app, f"10.0.2.{i + 1}") for i in range(n)]
+    forms = [{"email": email, "password": "wrong-password", "csrf_token": csrf_token(b)} for b in browsers]
+    barrier, answers = threading.Barrier(n), [None] * n
+
+    def post(i):
+        barrier.wait()
+        answers[i] = browsers[i].post("/login", data=forms[i])
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    busy = [a for a in answers if a.status_code == 429]
+    assert busy and all("Too many sign-ins at once; try again in a second." in a.text for a in busy)
+    assert all(a.headers["Retry-After"] == "1" for a in busy)
+    assert {a.status_code for a in answers} <= {401, 429}
+    assert peak[0] <= passwords.SIGN_INS_AT_ONCE
+    assert time.monotonic() - started < n * 0.5  # nobody queued behind everybody else
+
+
+def test_one_users_expensive_requests_are_limited_per_user(app, monkeypatch):
+    import threading
+
+    from mmm_dash.core.exports import files
+    from mmm_dash.web import costly
+
+    email, password = create_user(app)
+    other_email, other_password = create_user(app, email="other@example.com")
+    hog, other = app.server.test_client(), app.server.test_client()
+    assert login(hog, email, password).status_code == 302
+    assert login(other, other_email, other_password).status_code == 302
+
+    release, running = threading.Event(), threading.Semaphore(0)
+    real_render = files.render
+
+    def slow_render(*args):
+        running.release()
+        release.wait(20)
+        return real_render(*args)
+
+    monkeypatch.setattr("mmm_dash.web.exports.render", slow_render)
+    threads = [threading.Thread(target=hog.get, args=("/export/metrics.csv",)) for _ in range(costly.AT_ONCE)]
+    for t in threads:
+        t.start()
+    for _ in threads:
+        assert running.acquire(timeout=20)
+    try:
+        refused = hog.get("/export/metrics.csv")  # one more from the same user: answered at once
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+        assert refused.json["error"].startswith(f"You already have {costly.AT_ONCE} exports running")
+        monkeypatch.setattr("mmm_dash.web.exports.render", real_render)
+        assert other.get("/export/metrics.csv").status_code == 200  # another user is not held up
+    finally:
+        release.set()
+        for t in threads:
+            t.join(20)
+
+    limit, window = costly.RATE
+    statuses = [hog.get("/compare/download.csv").status_code for _ in range(limit + 1)]
+    assert statuses[-1] == 429 and 429 not in statuses[:limit], statuses
+    assert hog.get("/compare/download.csv").headers["Retry-After"] == str(window)
+    assert other.get("/compare/download.csv").status_code != 429
