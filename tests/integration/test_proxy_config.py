@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.helpers import ROOT, SECRET, create_user, free_port, make_app
+from tests.helpers import ROOT, SECRET, create_user, free_port, make_app, requests_proof
 
 REDIS_URL = os.environ.get("MMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
@@ -131,6 +131,7 @@ def test_nginx_config_in_front_of_two_replicas(tmp_path, demo_model_dir, demo_ca
         for i in range(6):  # each attempt claims to come from somewhere new
             data = {"email": email, "password": f"wrong-{i}", "csrf_token": _sign_in_form(guesser, base)}
             forged = {**origin, "X-Forwarded-For": f"198.51.100.{i}"}
+            data |= requests_proof(guesser, base, email, forged)  # as the login page's script posts
             response = guesser.post(base + "/login", data=data, headers=forged, allow_redirects=False, timeout=10)
             statuses.append(response.status_code)
         assert statuses == [401] * 5 + [429]
