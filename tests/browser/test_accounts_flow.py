@@ -49,3 +49,31 @@ def test_wrong_password_shows_one_sentence(served):
     driver.find_element(By.ID, "password").send_keys("wrong-password")
     driver.find_element(By.ID, "login-submit").click()
     wait_for_text(driver, "#form-error", "Wrong email or password.")
+
+
+def test_after_failures_the_login_page_solves_the_proof_of_work_and_signs_in(served, monkeypatch):
+    """Past a few wrong passwords the account asks every sign-in for a proof of work: the page's
+    script (assets/signin.js) solves the server's challenge at the real difficulty, in seconds."""
+    import time
+
+    from mmm_dash.web.auth import throttle
+    from tests.helpers import create_user
+
+    monkeypatch.setattr(throttle, "POW_BITS", 20)  # what browsers solve in production
+    duo, base, app = served
+    email, password = create_user(app, email="owner@example.com", password="right-password")
+    driver = duo.driver
+
+    def submit(pw):
+        driver.get(f"{base}/login")
+        driver.find_element(By.ID, "email").send_keys(email)
+        driver.find_element(By.ID, "password").send_keys(pw)
+        driver.find_element(By.ID, "login-submit").click()
+
+    for _ in range(throttle.POW_AFTER[0]):
+        submit("wrong-password")
+        wait_for_text(driver, "#form-error", "Wrong email or password.")
+    started = time.monotonic()
+    submit(password)
+    wait_for(driver, "#nav-user-email", timeout=60)
+    assert time.monotonic() - started < 30
