@@ -77,3 +77,24 @@ def test_after_failures_the_login_page_solves_the_proof_of_work_and_signs_in(ser
     submit(password)
     wait_for(driver, "#nav-user-email", timeout=60)
     assert time.monotonic() - started < 30
+
+
+def test_the_login_pages_sha256_finds_what_python_finds(served):
+    """signin.js's own SHA-256 against hashlib: for challenges of lengths around SHA-256's block and
+    padding boundaries, the script's answer is exactly the smallest one Python finds."""
+    from mmm_dash.web.auth import throttle
+
+    duo, base, _app = served
+    driver = duo.driver
+    driver.get(f"{base}/login")
+    wait_for(driver, "#login-form")
+    challenges = ["x" * n for n in (1, 9, 54, 55, 56, 63, 64, 65, 118, 119, 120, 127, 128, 200)]
+    found = driver.execute_async_script(
+        """const [challenges, done] = [arguments[0], arguments[arguments.length - 1]];
+        const answers = [];
+        const next = () => answers.length === challenges.length ? done(answers)
+          : window.mmmSolveChallenge(challenges[answers.length], 10, (a) => { answers.push(a); next(); });
+        next();""",
+        challenges,
+    )
+    assert found == [throttle.solve(c, 10) for c in challenges]
