@@ -24,7 +24,7 @@ from flask_login import current_user
 
 from mmm_dash.web.auth.throttle import counters
 
-RATE = (30, 60)  # requests of one kind per user per window (seconds)
+RATE = (120, 60)  # requests of one kind per user per window (seconds): a whole Download menu many times over
 AT_ONCE = 2  # running requests of one kind per user per process
 RATE_MESSAGE = "You asked for {what} {n} times in the last minute; wait {wait} seconds and try again."
 BUSY_MESSAGE = "You already have {n} {what} running; try again in a second, when one has finished."
