@@ -460,3 +460,16 @@ def test_one_users_expensive_requests_are_limited_per_user(app, monkeypatch):
     assert statuses[-1] == 429 and 429 not in statuses[:limit], statuses
     assert hog.get("/compare/download.csv").headers["Retry-After"] == str(window)
     assert other.get("/compare/download.csv").status_code != 429
+
+
+def test_registrations_take_a_sign_in_slot_too(app, monkeypatch):
+    from mmm_dash.web.auth import passwords
+
+    monkeypatch.setattr(passwords, "SIGN_INS_AT_ONCE", 0)  # every slot taken
+    client = app.server.test_client()
+    data = {"email": "new@example.com", "password": "longenough", "confirm": "longenough"}
+    refused = client.post("/register", data={**data, "csrf_token": csrf_token(client, "/register")})
+    assert refused.status_code == 429
+    assert "Too many sign-ins at once; try again in a second." in refused.text
+    email, password = create_user(app)
+    assert login(client, email, password).status_code == 429

@@ -140,7 +140,10 @@ def register():
         return render_template("register.html", form=form, error=first_error(form)), 400
     typed = form.email.data
     try:
-        user = accounts.register(typed, form.password.data)
+        with passwords.sign_in_slot():  # hashing the new password waits on the same thread as sign-ins
+            user = accounts.register(typed, form.password.data)
+    except passwords.Busy as exc:  # (Flask-Limiter sets this route's Retry-After to its own window)
+        return render_template("register.html", form=form, error=str(exc)), 429
     except accounts.AccountError as exc:
         audit.record(audit.REGISTER, typed, audit.FAILED, str(exc), user=typed)
         return render_template("register.html", form=form, error=str(exc)), 400
