@@ -1,4 +1,6 @@
-"""Login, registration and logout: plain HTML forms that work without JavaScript."""
+"""Login, registration and logout: plain HTML forms that work without JavaScript, except that an
+account that has seen wrong passwords asks each sign-in for a proof of work, which the login page's
+script computes (see throttle.py)."""
 
 from __future__ import annotations
 
