@@ -86,6 +86,12 @@
     var form = document.getElementById("login-form");
     if (!form) return;
     var button = document.getElementById("login-submit");
+    var label = button.textContent;
+    window.addEventListener("pageshow", function () {  // back to this page (from the cache): start afresh
+      form.dataset.ready = "";
+      button.disabled = false;
+      button.textContent = label;
+    });
     function post(challenge, answer) {
       form.elements.pow_challenge.value = challenge || "";
       form.elements.pow_answer.value = answer || "";
@@ -95,6 +101,8 @@
     form.addEventListener("submit", function (event) {
       if (form.dataset.ready === "1") return;
       event.preventDefault();
+      if (form.dataset.ready === "asking") return;  // a second Enter while the first is being checked
+      form.dataset.ready = "asking";
       button.disabled = true;
       var body = new URLSearchParams();
       body.set("email", form.elements.email.value);
