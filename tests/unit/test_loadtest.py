@@ -238,3 +238,26 @@ def test_in_app_timings_come_from_the_replicas_request_logs(tmp_path):
     row = in_app_callbacks([log], since=1005.0, until=1020.0)
     assert (row.requests, row.failures, row.p50_ms, row.max_ms) == (2, 1, 4.0, 8.0)
     assert in_app_callbacks([log], since=2000.0, until=2001.0) is None
+
+
+def test_a_simulated_analyst_clicks_sign_in_again_when_the_app_is_busy(monkeypatch):
+    """The app answers "too many sign-ins at once" (429, Retry-After: 1) rather than queueing; like a
+    person, the simulated browser tries again a second later, and that answer is not a failure."""
+    import mmm_dash.loadtest.browser as browser_module
+
+    busy = Answer(429, "Too many sign-ins at once; try again in a second.", {"retry-after": "1"})
+    answers = iter([Answer(200, 'name="csrf_token" type="hidden" value="t"', {}), busy, busy,
+                    Answer(302, "", {"location": "/"})])  # fmt: skip
+    posts = []
+
+    class Busy:
+        def send(self, method, path, *, name, check, json_body=None, form=None, redirects=True):
+            answer = next(answers)
+            posts.append((method, check(answer)))
+            if check(answer):
+                raise StepFailed(name, check(answer))
+            return answer
+
+    monkeypatch.setattr(browser_module.time, "sleep", lambda _s: None)
+    DashBrowser(Busy()).sign_in("a@example.com", "pw")
+    assert posts == [("GET", None), ("POST", None), ("POST", None), ("POST", None)]
