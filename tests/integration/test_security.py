@@ -459,6 +459,7 @@ def test_one_users_expensive_requests_are_limited_per_user(app, monkeypatch):
     statuses = [hog.get("/compare/download.csv").status_code for _ in range(limit + 1)]
     assert statuses[-1] == 429 and 429 not in statuses[:limit], statuses
     assert hog.get("/compare/download.csv").headers["Retry-After"] == str(window)
+    assert hog.get("/scenarios/compare.csv?compare=historical").status_code == 429  # plans' comparisons too
     assert other.get("/compare/download.csv").status_code != 429
 
 
