@@ -212,8 +212,8 @@ def _proof_serializer() -> URLSafeTimedSerializer:
 
 
 def new_challenge() -> str:
-    """A signed, single-use challenge (a random nonce and the difficulty it was issued with)."""
-    return _proof_serializer().dumps({"n": secrets.token_urlsafe(12), "b": POW_BITS})
+    """A signed, single-use challenge (a random nonce, and the time it was issued in the signature)."""
+    return _proof_serializer().dumps({"n": secrets.token_urlsafe(12)})
 
 
 def leading_zero_bits(challenge: str, answer: str) -> int:
@@ -221,8 +221,9 @@ def leading_zero_bits(challenge: str, answer: str) -> int:
     return 256 - digest.bit_length()
 
 
-def solve(challenge: str, bits: int = POW_BITS) -> str:
-    """What the browser's script does, in Python (tests and scripted clients)."""
+def solve(challenge: str, bits: int | None = None) -> str:
+    """What the browser's script does, in Python (tests and scripted clients): the smallest answer."""
+    bits = POW_BITS if bits is None else bits
     answer = 0
     while leading_zero_bits(challenge, str(answer)) < bits:
         answer += 1
