@@ -122,6 +122,13 @@ def demo_bundle(demo_model_dir, demo_cache_dir):
 
 # -- apps --------------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
+def easy_sign_in_proofs(monkeypatch):
+    """In-process apps ask for 8-bit proofs of work (256 hashes), not a browser's second of work, so
+    tests that sign in many times stay fast; servers in subprocesses keep the real difficulty."""
+    monkeypatch.setattr("mmm_dash.web.auth.throttle.POW_BITS", 8)
+
+
+@pytest.fixture(autouse=True)
 def fresh_dash_globals():
     """Each test starts and ends without page callbacks left behind by another test's app."""
     if "dash" in sys.modules:

@@ -90,9 +90,27 @@ def create_user(app, email="analyst@example.com", password="correct-horse", role
     return email, password
 
 
+def solved_challenge(challenge: dict | None) -> dict:
+    """The hidden fields the login page's script fills in from /login/challenge's answer: a solved
+    proof of work when the account needs one (see mmm_dash.web.auth.throttle), nothing otherwise."""
+    from mmm_dash.web.auth.throttle import solve
+
+    if not challenge or not challenge.get("bits"):
+        return {}
+    return {"pow_challenge": challenge["challenge"], "pow_answer": solve(challenge["challenge"], challenge["bits"])}
+
+
+def requests_proof(session, base: str, email: str, headers: dict | None = None) -> dict:
+    """solved_challenge over HTTP (a requests.Session against a running server)."""
+    answer = session.post(base + "/login/challenge", data={"email": email}, headers=headers, timeout=10)
+    return solved_challenge(answer.json())
+
+
 def login(client, email, password, next_path=None):
-    """Post the login form (with its CSRF token) and return the response."""
+    """Post the login form (with its CSRF token) as the login page's script does, solving a proof of
+    work when the account asks for one, and return the response."""
     data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    data |= solved_challenge(client.post("/login/challenge", data={"email": email}).json)
     if next_path:
         data["next"] = next_path
     return client.post("/login", data=data)

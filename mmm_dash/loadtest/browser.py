@@ -14,6 +14,7 @@ import dataclasses
 import json
 import random
 import re
+import time
 from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlencode, urlsplit
@@ -43,6 +44,9 @@ class Answer:
     status: int
     text: str
     headers: dict  # lower-cased names
+
+
+SIGN_IN_BUSY_RETRIES = 5
 
 
 class StepFailed(Exception):
@@ -114,6 +118,13 @@ class DashBrowser:
             "GET", "/login", name="login:form", check=lambda a: _status_is(200)(a) or _token_problem(a)
         )
         data = {"email": email, "password": password, "csrf_token": CSRF.search(form.text).group(1)}
+        for _ in range(SIGN_IN_BUSY_RETRIES):  # "too many sign-ins at once": a person clicks again a second later
+            answer = self.transport.send(
+                "POST", "/login", name="login", form=data, redirects=False, check=_signed_in_or_busy
+            )
+            if not _busy(answer):
+                return
+            time.sleep(1)
         self.transport.send("POST", "/login", name="login", form=data, redirects=False, check=_signed_in)
 
     def open_app(self, path: str = "/", search: str = "") -> None:
@@ -334,6 +345,15 @@ def _fits(pattern: str, key: str) -> bool:
 
 def _token_problem(answer: Answer) -> str | None:
     return None if CSRF.search(answer.text) else "the sign-in form has no CSRF token"
+
+
+def _busy(answer: Answer) -> bool:
+    """The app's answer when every sign-in slot of the process is taken (see auth/passwords.py)."""
+    return answer.status == 429 and answer.headers.get("retry-after") == "1" and "at once" in answer.text
+
+
+def _signed_in_or_busy(answer: Answer) -> str | None:
+    return None if _busy(answer) else _signed_in(answer)
 
 
 def _signed_in(answer: Answer) -> str | None:

@@ -139,6 +139,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         use_pages=True,
         pages_folder=str(package_dir(PAGES)),
         assets_folder=str(package_dir(ASSETS)),
+        assets_ignore=r"signin\.js$",  # the login page's own script (served, not put on Dash's pages)
         title="mmm-dash",
         update_title=None,
         suppress_callback_exceptions=True,

@@ -8,12 +8,14 @@ from flask import Blueprint, current_app, jsonify, request
 from mmm_dash.builder.catalog import ModelUnavailable
 from mmm_dash.core.bundle import UnknownGeoError, UnknownPeriodError
 from mmm_dash.core.exports.files import BY_NAME, render
+from mmm_dash.web.costly import limit_route
 from mmm_dash.web.downloads import attachment, export_filename
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 
 
 @bp.get("/<filename>")
+@limit_route("export", "exports")
 def download(filename: str):
     export = BY_NAME.get(filename)
     if export is None:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = frozenset(
     {
         "auth.login",
+        "auth.login_challenge",  # the login page's proof-of-work challenge
         "auth.register",
         "health.healthz",
         "health.readyz",

@@ -67,6 +67,7 @@ ENDPOINTS: dict[str, Action] = {
     "admin.change_role": Action.MANAGE_ACCOUNTS,
     "admin.set_active": Action.MANAGE_ACCOUNTS,
     "admin.reset_password": Action.MANAGE_ACCOUNTS,
+    "admin.clear_sign_in_counters": Action.MANAGE_ACCOUNTS,
     "model_admin.index": Action.MANAGE_MODELS,
     "model_admin.rebuild": Action.MANAGE_MODELS,
     "model_admin.archive": Action.MANAGE_MODELS,

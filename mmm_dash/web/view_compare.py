@@ -14,6 +14,7 @@ from mmm_dash.core.compare_views import ViewSide, compare_views, default_baselin
 from mmm_dash.core.exports.comparison import comparison_csv, comparison_document
 from mmm_dash.core.trust import channel_ess, converged
 from mmm_dash.core.windows import range_key
+from mmm_dash.web.costly import limit_route
 from mmm_dash.web.downloads import attachment, safe_filename_part
 
 bp = Blueprint("compare_views", __name__, url_prefix="/compare")
@@ -103,6 +104,7 @@ def default_sides() -> tuple[ViewSide, ViewSide]:
 
 
 @bp.get("/download.<ext>")
+@limit_route("comparison", "comparison downloads")
 def download(ext: str):
     """This comparison's numbers as CSV or JSON (the page's query, see the module docstring)."""
     if ext not in ("csv", "json"):

@@ -152,6 +152,23 @@ def test_reset_password_shows_a_one_time_password_and_ends_sessions(app, admin):
     assert _user(app, email)["password_change_required"] is True
 
 
+def test_an_admin_clears_an_accounts_sign_in_counters_and_it_is_audited(app, admin):
+    from mmm_dash.web.auth import throttle
+
+    email, password = create_user(app, "analyst@example.com", "analyst-pass-1234")
+    user = app.server.test_client()  # the owner, mistyping from their usual address until locked out
+    statuses = [login(user, email, "mistyped-password").status_code for _ in range(throttle.PER_PAIR[0] + 1)]
+    assert statuses == [401] * throttle.PER_PAIR[0] + [429]
+    assert user.post("/login/challenge", data={"email": email}).json["bits"] == throttle.POW_BITS
+    response = _post(admin, f"/admin/accounts/{_user(app, email)['id']}/sign-in-counters")
+    assert response.status_code == 302
+    assert "failed sign-ins are forgotten" in admin.get("/admin/accounts").text
+    assert user.post("/login/challenge", data={"email": email}).json["bits"] == 0
+    assert login(user, email, password).status_code == 302
+    (event,) = _events(app, "account-sign-in-counters-clear")
+    assert event["user_email"] == ADMIN[0] and event["object"] == email and event["outcome"] == "ok"
+
+
 def test_the_last_active_admin_is_neither_demoted_nor_deactivated(app, admin):
     me = _user(app, ADMIN[0])["id"]
     demote = _post(admin, f"/admin/accounts/{me}/role", role="analyst")

@@ -190,3 +190,16 @@ def test_the_panels_answer_quickly(app, signed_in, demo):
             runs.append(time.perf_counter() - start)
         timings[name] = sorted(runs)[2]
     assert timings["ladder"] < 1.0 and timings["goal seek"] < 1.0, timings
+
+
+def test_goal_seeks_are_limited_per_user_with_a_sentence(app, signed_in, demo, monkeypatch):
+    from mmm_dash.web import costly
+
+    model, hist = demo
+    monkeypatch.setattr(costly, "RATE", (2, 60))
+    target = 1.05 * model.evaluate(hist).total_mean
+    answers = [goal(app, signed_in, len(hist), target) for _ in range(3)]
+    assert all(a["sc-goal-apply"]["disabled"] is False for a in answers[:2])
+    refused = json.dumps(answers[2]["sc-goal-result"])
+    assert "You asked for goal seeks 2 times in the last minute; wait 60 seconds and try again." in refused
+    assert answers[2]["sc-goal-apply"]["disabled"] is True

@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.helpers import ROOT, SECRET, create_user, free_port, make_app
+from tests.helpers import ROOT, SECRET, create_user, free_port, make_app, requests_proof
 
 REDIS_URL = os.environ.get("MMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
@@ -131,6 +131,7 @@ def test_nginx_config_in_front_of_two_replicas(tmp_path, demo_model_dir, demo_ca
         for i in range(6):  # each attempt claims to come from somewhere new
             data = {"email": email, "password": f"wrong-{i}", "csrf_token": _sign_in_form(guesser, base)}
             forged = {**origin, "X-Forwarded-For": f"198.51.100.{i}"}
+            data |= requests_proof(guesser, base, email, forged)  # as the login page's script posts
             response = guesser.post(base + "/login", data=data, headers=forged, allow_redirects=False, timeout=10)
             statuses.append(response.status_code)
         assert statuses == [401] * 5 + [429]
@@ -150,3 +151,59 @@ def test_nginx_config_in_front_of_two_replicas(tmp_path, demo_model_dir, demo_ca
         if re.match(r"web\d GET /_dash-layout ", line)
     )  # fmt: skip
     assert layouts["web0"] >= 1 and layouts["web1"] >= 1 and sum(layouts.values()) == 6, layouts
+
+
+def test_slow_clients_at_nginx_do_not_starve_gunicorn(tmp_path, demo_model_dir, demo_cache_dir):
+    """Slowloris through the committed nginx.conf: 8 sockets dribbling a request header never reach
+    gunicorn (nginx reads whole requests first), so /healthz keeps answering through the proxy."""
+    import socket
+
+    if not NGINX:
+        if os.environ.get("MMM_REQUIRE_NGINX") == "1":
+            pytest.fail("nginx is not installed and MMM_REQUIRE_NGINX=1")
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    site = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "client_header_timeout 10s;" in site and "client_body_timeout 10s;" in site
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    make_app(database_url, demo_model_dir, demo_cache_dir)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "MODEL_DIR": str(demo_model_dir),
+        "CACHE_DIR": str(demo_cache_dir),
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "ENVIRONMENT": "development",
+        "BACKGROUND_BUNDLES": "0",
+        "TRUSTED_PROXY_COUNT": "1",
+    }
+    port, front = free_port(), free_port()
+    conf = _nginx_conf(tmp_path, front, [port])
+    proc, log = _replica("web0", port, env, tmp_path)
+    proxy = subprocess.Popen([NGINX, "-c", conf, "-p", str(tmp_path)], start_new_session=True)
+    base = f"http://127.0.0.1:{front}"
+    slow: list[socket.socket] = []
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        _wait_healthy(base + "/nginx-health", proxy, 20)
+        for _ in range(8):  # more slow clients than gunicorn has threads (4)
+            s = socket.create_connection(("127.0.0.1", front), timeout=5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            slow.append(s)
+        answered = []
+        for i in range(4):
+            for s in slow:
+                s.sendall(f"X-Slow-{i}: a\r\n".encode())  # keep dribbling, never finish the header
+            started = time.monotonic()
+            response = requests.get(base + "/healthz", timeout=5)
+            answered.append((response.status_code, time.monotonic() - started < 2))
+            time.sleep(0.5)
+        assert answered == [(200, True)] * 4
+    finally:
+        for s in slow:
+            s.close()
+        os.kill(proxy.pid, signal.SIGQUIT)
+        proxy.wait(20)
+        proc.terminate()
+        proc.wait(30)
+        log.close()

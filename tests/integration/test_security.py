@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.helpers import create_user, csrf_token, login, make_app
+from tests.helpers import create_user, csrf_token, login, make_app, solved_challenge
 from tests.integration.test_auth import logout, navbar_csrf_token
 
 OLD_PUBLIC_KEY = "dev-only-insecure-secret-key-change-me"  # the constant the source used to hold
@@ -151,25 +151,64 @@ def test_a_stranger_cannot_lock_the_owner_out(app):
     assert login(owner, email, password).status_code == 302
 
 
-def test_past_the_account_ceiling_guesses_slow_down_but_a_known_browser_gets_in(app, monkeypatch):
+def _new_browser(app, address: str):
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_guesser_rotating_addresses_never_locks_the_owner_out_of_a_new_browser(app):
+    email, password = create_user(app)
+    statuses = []
+    for i in range(25):  # a distributed guesser, a new address (and a new browser) for every attempt
+        statuses.append(login(_new_browser(app, f"10.0.0.{i + 1}"), email, "wrong-password").status_code)
+    assert statuses == [401] * 25  # each guess paid its proof of work and had its password checked
+    for i in range(3):  # the owner, from browsers that never signed in before: always in, at once
+        assert login(_new_browser(app, f"198.51.100.{i + 1}"), email, password).status_code == 302
+
+
+def test_past_a_few_failures_every_attempt_needs_a_fresh_proof_of_work(app):
+    from mmm_dash.web.auth import throttle
+    from mmm_dash.web.auth.routes import PROOF_NEEDED
+
+    email, password = create_user(app)
+    failures, _window = throttle.POW_AFTER
+    for i in range(failures):
+        browser = _new_browser(app, f"10.0.1.{i + 1}")
+        data = {"email": email, "password": "wrong-password", "csrf_token": csrf_token(browser)}
+        assert browser.post("/login", data=data).status_code == 401  # no proof asked for yet
+    browser = _new_browser(app, "198.51.100.9")
+    challenge = browser.post("/login/challenge", data={"email": email}).json
+    assert challenge["bits"] == throttle.POW_BITS
+    # without a proof even the right password is refused before it is checked: no oracle
+    data = {"email": email, "password": password, "csrf_token": csrf_token(browser)}
+    refused = browser.post("/login", data=data)
+    assert refused.status_code == 429 and PROOF_NEEDED in refused.text and refused.headers["Retry-After"] == "1"
+    answer = throttle.solve(challenge["challenge"])
+    unsolved = next(str(n) for n in range(9, 99) if throttle.leading_zero_bits(challenge["challenge"], str(n)) < 8)
+    not_solved = {"pow_challenge": challenge["challenge"], "pow_answer": unsolved}
+    not_ours = {"pow_challenge": challenge["challenge"] + "x", "pow_answer": answer}
+    for bad in (not_solved, not_ours):
+        assert browser.post("/login", data={**data, **bad}).status_code == 429
+    solved = {**data, "pow_challenge": challenge["challenge"], "pow_answer": answer}
+    assert browser.post("/login", data=solved).status_code == 302
+    # a solved challenge is good for one attempt only
+    again = _new_browser(app, "198.51.100.10")
+    assert again.post("/login", data={**solved, "csrf_token": csrf_token(again)}).status_code == 429
+    # the browser that signed in is known: it is not asked again
+    assert logout(browser).status_code == 302
+    assert browser.post("/login/challenge", data={"email": email}).json["bits"] == 0
+    assert browser.post("/login", data={**data, "csrf_token": csrf_token(browser)}).status_code == 302
+
+
+def test_successful_sign_ins_count_against_nobody(app):
     from mmm_dash.web.auth import throttle
 
     email, password = create_user(app)
-    owner = app.server.test_client()
-    owner.environ_base["REMOTE_ADDR"] = "198.51.100.1"
-    assert login(owner, email, password).status_code == 302  # the owner's browser is now known
-    assert logout(owner).status_code == 302
-
-    ceiling, _window = throttle.ACCOUNT_CEILING
-    statuses = []
-    for i in range(ceiling + 3):  # a distributed guesser: a new address for every attempt
-        guesser = app.server.test_client()
-        guesser.environ_base["REMOTE_ADDR"] = f"10.0.{i // 250}.{i % 250 + 1}"
-        statuses.append(login(guesser, email, "wrong-password").status_code)
-    # The owner's sign-in counted too; past the ceiling one attempt per growing delay, the rest wait.
-    assert statuses[:ceiling] == [401] * ceiling
-    assert statuses[ceiling:] == [429, 429, 429]
-    assert login(owner, email, password).status_code == 302  # not locked out
+    many = throttle.PER_CLIENT[0] + 5  # more than one address may try in a minute, and than the old ceiling (20)
+    statuses = [login(_new_browser(app, "198.51.100.20"), email, password).status_code for _ in range(many)]
+    assert statuses == [302] * many
+    assert _new_browser(app, "198.51.100.20").post("/login/challenge", data={"email": email}).json["bits"] == 0
 
 
 def test_registration_is_rate_limited(app):
@@ -321,10 +360,117 @@ def test_behind_a_proxy_clients_are_told_apart_and_the_public_host_is_checked(
         client = app.server.test_client()
         token = csrf_token(client)
         headers = {**via_proxy, "X-Forwarded-For": address, "Origin": origin}
-        return client.post("/login", data={"email": email, "password": pw, "csrf_token": token}, headers=headers)
+        proof = solved_challenge(client.post("/login/challenge", data={"email": email}, headers=headers).json)
+        data = {"email": email, "password": pw, "csrf_token": token, **proof}
+        return client.post("/login", data=data, headers=headers)
 
     for _ in range(6):
         attempt("203.0.113.9", "wrong-password")
     assert attempt("203.0.113.9", "wrong-password").status_code == 429
     assert attempt("198.51.100.4", password).status_code == 302  # another client behind the same proxy
     assert attempt("198.51.100.4", password, origin="https://evil.example").status_code == 403
+
+
+# -- cheap starvation (issue 22 D) ----------------------------------------------------------------
+def test_sign_ins_never_hold_every_request_thread(app, monkeypatch):
+    """Past SIGN_INS_AT_ONCE password checks in flight, a sign-in is answered at once (429, one
+    sentence, Retry-After 1) instead of waiting for the hashing thread with a request thread."""
+    import threading
+    import time
+
+    from mmm_dash.web.auth import passwords
+
+    email, _password = create_user(app)
+    checking, peak, lock = [0], [0], threading.Lock()
+    real_check = passwords._check
+
+    def slow_check(raw, password_hash):
+        with lock:
+            checking[0] += 1
+            peak[0] = max(peak[0], checking[0])
+        time.sleep(0.5)
+        with lock:
+            checking[0] -= 1
+        return real_check(raw, password_hash)
+
+    monkeypatch.setattr(passwords, "_check", slow_check)
+    n = 6
+    browsers = [_new_browser(app, f"10.0.2.{i + 1}") for i in range(n)]
+    forms = [{"email": email, "password": "wrong-password", "csrf_token": csrf_token(b)} for b in browsers]
+    barrier, answers = threading.Barrier(n), [None] * n
+
+    def post(i):
+        barrier.wait()
+        answers[i] = browsers[i].post("/login", data=forms[i])
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    busy = [a for a in answers if a.status_code == 429]
+    assert busy and all("Too many sign-ins at once; try again in a second." in a.text for a in busy)
+    assert all(a.headers["Retry-After"] == "1" for a in busy)
+    assert {a.status_code for a in answers} <= {401, 429}
+    assert peak[0] <= passwords.SIGN_INS_AT_ONCE
+    assert time.monotonic() - started < n * 0.5  # nobody queued behind everybody else
+
+
+def test_one_users_expensive_requests_are_limited_per_user(app, monkeypatch):
+    import threading
+
+    from mmm_dash.core.exports import files
+    from mmm_dash.web import costly
+
+    email, password = create_user(app)
+    other_email, other_password = create_user(app, email="other@example.com")
+    hog, other = app.server.test_client(), app.server.test_client()
+    assert login(hog, email, password).status_code == 302
+    assert login(other, other_email, other_password).status_code == 302
+
+    release, running = threading.Event(), threading.Semaphore(0)
+    real_render = files.render
+
+    def slow_render(*args):
+        running.release()
+        release.wait(20)
+        return real_render(*args)
+
+    monkeypatch.setattr("mmm_dash.web.exports.render", slow_render)
+    threads = [threading.Thread(target=hog.get, args=("/export/metrics.csv",)) for _ in range(costly.AT_ONCE)]
+    for t in threads:
+        t.start()
+    for _ in threads:
+        assert running.acquire(timeout=20)
+    try:
+        refused = hog.get("/export/metrics.csv")  # one more from the same user: answered at once
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+        assert refused.json["error"].startswith(f"You already have {costly.AT_ONCE} exports running")
+        monkeypatch.setattr("mmm_dash.web.exports.render", real_render)
+        assert other.get("/export/metrics.csv").status_code == 200  # another user is not held up
+    finally:
+        release.set()
+        for t in threads:
+            t.join(20)
+
+    monkeypatch.setattr(costly, "RATE", (5, 60))  # the per-minute count, small enough to reach quickly
+    limit, window = costly.RATE
+    statuses = [hog.get("/compare/download.csv").status_code for _ in range(limit + 1)]
+    assert statuses[-1] == 429 and 429 not in statuses[:limit], statuses
+    assert hog.get("/compare/download.csv").headers["Retry-After"] == str(window)
+    assert hog.get("/scenarios/compare.csv?compare=historical").status_code == 429  # plans' comparisons too
+    assert other.get("/compare/download.csv").status_code != 429
+
+
+def test_registrations_take_a_sign_in_slot_too(app, monkeypatch):
+    from mmm_dash.web.auth import passwords
+
+    monkeypatch.setattr(passwords, "SIGN_INS_AT_ONCE", 0)  # every slot taken
+    client = app.server.test_client()
+    data = {"email": "new@example.com", "password": "longenough", "confirm": "longenough"}
+    refused = client.post("/register", data={**data, "csrf_token": csrf_token(client, "/register")})
+    assert refused.status_code == 429
+    assert "Too many sign-ins at once; try again in a second." in refused.text
+    email, password = create_user(app)
+    assert login(client, email, password).status_code == 429

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.helpers import ROOT, SECRET, create_user, make_app
+from tests.helpers import ROOT, SECRET, create_user, make_app, requests_proof
 
 REDIS_URL = os.environ.get("MMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PARALLEL = 20
@@ -47,7 +47,7 @@ def account(tmp_path, demo_model_dir, demo_cache_dir):
     return url, email, password
 
 
-def _gunicorn(database_url, model_dir, cache_dir, tmp_path, workers: int, storage: str):
+def _gunicorn(database_url, model_dir, cache_dir, tmp_path, workers: int, storage: str, threads: int = 8):
     port = _free_port()
     env = {
         **os.environ,
@@ -63,7 +63,7 @@ def _gunicorn(database_url, model_dir, cache_dir, tmp_path, workers: int, storag
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", "8", "--timeout", "60"],
+         "--workers", str(workers), "--threads", str(threads), "--timeout", "60"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -128,15 +128,10 @@ def test_the_limit_here_is_the_apps():
 
 
 def test_parallel_guesses_against_one_worker_are_bounded(account, demo_model_dir, demo_cache_dir, tmp_path):
-    database_url, email, password = account
+    database_url, email, _password = account
     proc, base, log = _gunicorn(database_url, demo_model_dir, demo_cache_dir, tmp_path, 1, "memory://")
     try:
         _assert_limit_held(_parallel_guesses(base, email, PARALLEL))
-        # the owner, from the same address but with the right password, is refused only for this pair
-        (session, token), = _sessions_with_tokens(base, 1)
-        response = session.post(base + "/login", data={"email": email, "password": password, "csrf_token": token},
-                                 allow_redirects=False, timeout=10)
-        assert response.status_code == 429 and response.headers["Retry-After"] == "60"
     finally:
         _stop(proc, log)
 
@@ -159,9 +154,53 @@ def test_parallel_and_sequential_guesses_across_two_workers_share_redis(
         # sequential guesses at another account, each on a new connection (so both workers answer)
         other = f"other-{uuid.uuid4().hex[:8]}@example.com"
         statuses = []
-        for session, token in _sessions_with_tokens(base, 8):
+        for session, token in _sessions_with_tokens(base, 8):  # as the login page's script posts (proof of work)
             data = {"email": other, "password": "wrong-password", "csrf_token": token}
+            data |= requests_proof(session, base, other)
             statuses.append(session.post(base + "/login", data=data, allow_redirects=False, timeout=10).status_code)
         assert statuses == [401] * 5 + [429] * 3
+    finally:
+        _stop(proc, log)
+
+
+def test_a_burst_of_sign_ins_does_not_queue_a_signed_in_users_pages(account, demo_model_dir, demo_cache_dir, tmp_path):
+    """30 parallel wrong sign-ins from one address (within its 30/minute), against one worker with 4
+    threads (the image's), while a signed-in user loads a page: at most SIGN_INS_AT_ONCE threads wait
+    on the hashing thread, the rest are told "try again in a second", and the page is not queued
+    behind them (before: every thread waited on bcrypt and the page took seconds)."""
+    database_url, email, password = account
+    proc, base, log = _gunicorn(database_url, demo_model_dir, demo_cache_dir, tmp_path, 1, "memory://", threads=4)
+    try:
+        ((user, token),) = _sessions_with_tokens(base, 1)
+        form = {"email": email, "password": password, "csrf_token": token}
+        signed_in = user.post(base + "/login", data=form, allow_redirects=False, timeout=30)
+        assert signed_in.status_code == 302
+        assert user.get(base + "/_dash-layout", timeout=30).status_code == 200  # warm
+
+        burst = 30
+        prepared = _sessions_with_tokens(base, burst)
+        barrier = threading.Barrier(burst + 1)
+
+        def guess(i_pair):
+            i, (session, token) = i_pair
+            barrier.wait()
+            data = {"email": f"nobody-{i}@example.com", "password": "wrong-password", "csrf_token": token}
+            return session.post(base + "/login", data=data, allow_redirects=False, timeout=60)
+
+        with ThreadPoolExecutor(max_workers=burst) as pool:
+            answers = pool.map(guess, enumerate(prepared))
+            barrier.wait()
+            time.sleep(0.3)  # the sign-ins are in first
+            waits = []
+            for _ in range(5):
+                started = time.monotonic()
+                assert user.get(base + "/_dash-layout", timeout=60).status_code == 200
+                waits.append(time.monotonic() - started)
+                time.sleep(0.1)
+            answers = list(answers)
+        assert max(waits) < 2.0, waits  # before: 11 s
+        statuses = [a.status_code for a in answers]
+        assert set(statuses) <= {401, 429} and 429 in statuses, statuses
+        assert all("Too many sign-ins at once" in a.text for a in answers if a.status_code == 429)
     finally:
         _stop(proc, log)

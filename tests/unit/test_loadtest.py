@@ -248,3 +248,26 @@ def test_a_binary_download_is_not_an_empty_file():
     assert _download_problem(Answer(200, "", {**headers, "content-length": "61234"})) is None
     assert _download_problem(Answer(200, "", {**headers, "content-length": "0"})) == "an empty file"
     assert _download_problem(Answer(200, "a,b\r\n", headers)) is None
+
+
+def test_a_simulated_analyst_clicks_sign_in_again_when_the_app_is_busy(monkeypatch):
+    """The app answers "too many sign-ins at once" (429, Retry-After: 1) rather than queueing; like a
+    person, the simulated browser tries again a second later, and that answer is not a failure."""
+    import mmm_dash.loadtest.browser as browser_module
+
+    busy = Answer(429, "Too many sign-ins at once; try again in a second.", {"retry-after": "1"})
+    answers = iter([Answer(200, 'name="csrf_token" type="hidden" value="t"', {}), busy, busy,
+                    Answer(302, "", {"location": "/"})])  # fmt: skip
+    posts = []
+
+    class Busy:
+        def send(self, method, path, *, name, check, json_body=None, form=None, redirects=True):
+            answer = next(answers)
+            posts.append((method, check(answer)))
+            if check(answer):
+                raise StepFailed(name, check(answer))
+            return answer
+
+    monkeypatch.setattr(browser_module.time, "sleep", lambda _s: None)
+    DashBrowser(Busy()).sign_in("a@example.com", "pw")
+    assert posts == [("GET", None), ("POST", None), ("POST", None), ("POST", None)]

@@ -1,4 +1,5 @@
-"""`/admin/accounts`: list, create, change role, deactivate or reactivate, reset password.
+"""`/admin/accounts`: list, create, change role, deactivate or reactivate, reset password, clear the
+account's sign-in counters (see mmm_dash.web.auth.throttle).
 
 The rules live in `mmm_dash.web.auth.accounts` (shared with the CLI): the password policy, the last
 active admin, and sessions that end when a password, role or active flag changes. Every change,
@@ -15,7 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from mmm_dash.web import audit
 from mmm_dash.web.admin import bp
 from mmm_dash.web.admin.forms import ActiveForm, ConfirmForm, CreateAccountForm, RoleForm
-from mmm_dash.web.auth import accounts
+from mmm_dash.web.auth import accounts, throttle
 from mmm_dash.web.auth.forms import first_error
 from mmm_dash.web.auth.models import User
 from mmm_dash.web.auth.roles import ROLES
@@ -130,3 +131,16 @@ def reset_password(user_id: int):
         return _refused(audit.ACCOUNT_PASSWORD_RESET, user.email, exc)
     audit.record(audit.ACCOUNT_PASSWORD_RESET, user.email, detail="one-time password")
     return _page(secret={"email": user.email, "password": password, "why": "reset"})
+
+
+@bp.post("/accounts/<int:user_id>/sign-in-counters")
+def clear_sign_in_counters(user_id: int):
+    """Forget the account's failed sign-ins: its per-address limits and the proof-of-work requirement."""
+    form, user = ConfirmForm(), _target(user_id)
+    if user is None:
+        return _page(404, error=NO_SUCH_ACCOUNT)
+    if not form.validate_on_submit():
+        return _page(400, error=first_error(form))
+    throttle.clear_account(user.email)
+    audit.record(audit.ACCOUNT_SIGN_IN_COUNTERS_CLEAR, user.email)
+    return _done(f"{user.email}'s failed sign-ins are forgotten; they can sign in without waiting.")

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import contextlib
 import functools
 import gzip
 import hashlib
 import logging
 import os
+import threading
+from collections.abc import Iterator
 from importlib.resources import files
 
 import bcrypt
@@ -67,6 +70,33 @@ def _check(raw: bytes, password_hash: str) -> bool:
         return bcrypt.checkpw(raw, password_hash.encode("ascii"))
     except ValueError:
         return False
+
+
+# A request thread waiting for the hashing thread is a thread no page can use: gunicorn runs 4 per
+# worker, so at most SIGN_INS_AT_ONCE of them may wait on a password check at once, and one more
+# sign-in is answered "try again in a second" at once instead of queueing (a non-blocking semaphore).
+SIGN_INS_AT_ONCE = 2  # per process
+_slots_lock = threading.Lock()
+_slots_in_use = 0
+
+
+class Busy(Exception):
+    """Every sign-in slot of this process is taken (see sign_in_slot)."""
+
+
+@contextlib.contextmanager
+def sign_in_slot() -> Iterator[None]:
+    """Hold one of this process's SIGN_INS_AT_ONCE password-check slots, or raise Busy without waiting."""
+    global _slots_in_use
+    with _slots_lock:
+        if _slots_in_use >= SIGN_INS_AT_ONCE:
+            raise Busy("Too many sign-ins at once; try again in a second.")
+        _slots_in_use += 1
+    try:
+        yield
+    finally:
+        with _slots_lock:
+            _slots_in_use -= 1
 
 
 def hash_password(password: str) -> str:

@@ -1,18 +1,20 @@
-"""Login, registration and logout: plain HTML forms that work without JavaScript."""
+"""Login, registration and logout: plain HTML forms that work without JavaScript, except that an
+account that has seen wrong passwords asks each sign-in for a proof of work, which the login page's
+script computes (see throttle.py)."""
 
 from __future__ import annotations
 
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 from mmm_dash.web import audit
-from mmm_dash.web.auth import accounts, throttle
+from mmm_dash.web.auth import accounts, passwords, throttle
 from mmm_dash.web.auth.forms import ChangePasswordForm, LoginForm, RegisterForm, first_error
 from mmm_dash.web.extensions import limiter
 
@@ -21,6 +23,10 @@ bp = Blueprint("auth", __name__)
 BAD_CREDENTIALS = "Wrong email or password."
 FAILED_LOGIN = 401
 TOO_MANY_ATTEMPTS = "Too many sign-in attempts for this account; wait {wait} and try again."
+PROOF_NEEDED = (
+    "This account has seen wrong passwords recently, so each sign-in first runs a short check in your "
+    "browser; allow JavaScript on this page and sign in again."
+)
 REGISTERED = "If that address was new, its account is ready: sign in with it below."
 REGISTRATION_REFUSED = {
     "invite": "Accounts are created by an administrator; ask yours for one.",
@@ -86,14 +92,19 @@ def login():
     if not form.validate_on_submit():
         return render_template("login.html", error=first_error(form), **page), 400
     email, client = form.email.data, get_remote_address()
-    verdict = throttle.admit(email, client, throttle.is_known_device(request, email))
+    proof = (request.form.get("pow_challenge", ""), request.form.get("pow_answer", ""))
+    try:
+        with passwords.sign_in_slot():
+            verdict = throttle.admit(email, client, throttle.is_known_device(request, email), proof)
+            user = accounts.authenticate(email, form.password.data) if verdict.allowed else None
+    except passwords.Busy as exc:
+        return _refuse(page, str(exc), 1)
+    if verdict.proof_needed:
+        audit.record(audit.SIGN_IN, outcome=audit.DENIED, detail="no proof of work", user=email)
+        return _refuse(page, PROOF_NEEDED, 1)
     if not verdict.allowed:
         audit.record(audit.SIGN_IN, outcome=audit.DENIED, detail="too many attempts", user=email)
-        error = TOO_MANY_ATTEMPTS.format(wait=_wait_words(verdict.retry_after))
-        response = current_app.make_response((render_template("login.html", error=error, **page), 429))
-        response.headers["Retry-After"] = str(verdict.retry_after)
-        return response
-    user = accounts.authenticate(email, form.password.data)
+        return _refuse(page, TOO_MANY_ATTEMPTS.format(wait=_wait_words(verdict.retry_after)), verdict.retry_after)
     if user is None:
         audit.record(audit.SIGN_IN, outcome=audit.FAILED, detail="wrong email or password", user=email)
         return render_template("login.html", error=BAD_CREDENTIALS, **page), FAILED_LOGIN
@@ -105,6 +116,23 @@ def login():
     response = redirect(next_path)
     throttle.remember_device(request, response, user.email)
     return response
+
+
+def _refuse(page: dict, error: str, retry_after: int):
+    response = current_app.make_response((render_template("login.html", error=error, **page), 429))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.post("/login/challenge")
+@limiter.limit("60/minute")
+def login_challenge():
+    """What the login page's script asks before posting: a fresh proof-of-work challenge, and how many
+    leading zero bits the answer needs for this email now (0: none needed, post at once)."""
+    email = request.form.get("email", "")[:254]
+    needed = throttle.proof_needed(email, throttle.is_known_device(request, email))
+    body = {"challenge": throttle.new_challenge(), "bits": throttle.POW_BITS if needed else 0}
+    return jsonify(body), 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -120,7 +148,10 @@ def register():
         return render_template("register.html", form=form, error=first_error(form)), 400
     typed = form.email.data
     try:
-        user = accounts.register(typed, form.password.data)
+        with passwords.sign_in_slot():  # hashing the new password waits on the same thread as sign-ins
+            user = accounts.register(typed, form.password.data)
+    except passwords.Busy as exc:  # (Flask-Limiter sets this route's Retry-After to its own window)
+        return render_template("register.html", form=form, error=str(exc)), 429
     except accounts.AccountError as exc:
         audit.record(audit.REGISTER, typed, audit.FAILED, str(exc), user=typed)
         return render_template("register.html", form=form, error=str(exc)), 400
@@ -163,8 +194,9 @@ def change_password():
     user = current_user._get_current_object()
     client = get_remote_address()
     # The current password is a password check like sign-in's: it spends the same budgets (per address,
-    # per account and address, per account), counted before the check.
-    verdict = throttle.admit(user.email, client, known_device=False)
+    # per account and address), counted before the check. The session shows whose browser this is, so a
+    # stranger's failures on the account ask it no proof of work (its own guesses end its sessions below).
+    verdict = throttle.admit(user.email, client, known_device=True)
     if not verdict.allowed:
         audit.record(audit.PASSWORD_CHANGE, user.email, audit.DENIED, "too many attempts")
         error = TOO_MANY_ATTEMPTS.format(wait=_wait_words(verdict.retry_after))
@@ -173,7 +205,12 @@ def change_password():
         return response
     guesses = f"mmm-login/current-password/{throttle.account_key(user.email)}"
     try:
-        accounts.change_own_password(user, form.current.data, form.password.data)
+        with passwords.sign_in_slot():  # the check and the new hash wait on the same thread as sign-ins
+            accounts.change_own_password(user, form.current.data, form.password.data)
+    except passwords.Busy as exc:
+        response = current_app.make_response((render_template("password.html", error=str(exc), **page), 429))
+        response.headers["Retry-After"] = "1"
+        return response
     except accounts.WrongPassword as exc:
         audit.record(audit.PASSWORD_CHANGE, user.email, audit.FAILED, str(exc))
         tries, window = CURRENT_PASSWORD_TRIES

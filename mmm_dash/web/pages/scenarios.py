@@ -52,7 +52,7 @@ from mmm_dash.core.planner import (
 )
 from mmm_dash.core.scenario import OptimizerMode, ScenarioError
 from mmm_dash.core.trust import converged, probability_text
-from mmm_dash.web import audit
+from mmm_dash.web import audit, costly
 from mmm_dash.web.dashboard.components import chart_card, graph, metric_card, page_header
 from mmm_dash.web.dashboard.context import View, frame, resolve
 from mmm_dash.web.memo import cached, plain, plain_div
@@ -495,7 +495,7 @@ SETTINGS_STATE = {
 
 
 # -- state: one callback owns the scenario spend, whatever changed it ---------------------------
-def _message(exc: ScenarioError):
+def _message(exc: ScenarioError | costly.TooMany):
     return dbc.Alert(str(exc), color="warning", className="py-2", id="sc-error-message", dismissable=True)
 
 
@@ -1218,8 +1218,9 @@ def run_goal_seek(_n, view, target, probability, lower, upper):
         bundle, model = service.model_period(*_view_keys(view))
         settings = GoalSeekSettings(target, probability)
         lo, hi = PlannerSettings(lower_pct=lower, upper_pct=upper).bounds(model.historical_spend)
-        result = goal_seek(model, settings.target, probability=settings.probability, lower=lo, upper=hi)
-    except ScenarioError as exc:
+        with costly.limited("goal-seek", "goal seeks"):
+            result = goal_seek(model, settings.target, probability=settings.probability, lower=lo, upper=hi)
+    except (ScenarioError, costly.TooMany) as exc:
         return _message(exc), None, True
     return goal_view(result, model, bundle.info, converged(bundle)), result.spend.tolist(), not result.reachable
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from mmm_dash.core.exports import documents
 from mmm_dash.core.scenario import ScenarioError
+from mmm_dash.web.costly import limit_route
 from mmm_dash.web.downloads import attachment, scenario_filename
 from mmm_dash.web.scenarios import compare, service
 
@@ -47,6 +48,7 @@ def download(scenario_id: int, ext: str):
 
 
 @bp.get("/compare.<ext>")
+@limit_route("comparison", "comparison downloads")
 def compare_download(ext: str):
     """The compare view's numbers (`?model=..&period=..&compare=historical,12,15`) as CSV or JSON."""
     if ext not in ("csv", "json"):
