@@ -78,3 +78,12 @@ def wait_for_change(driver, css: str, before: str, timeout: float = 20) -> str:
             return now
         time.sleep(0.2)
     raise AssertionError(f"{css} stayed {before!r}")
+
+
+def click(driver, element_id: str) -> None:
+    """Scroll the element to the middle of the window at once, then click it. Bootstrap scrolls
+    smoothly, so the scroll Selenium makes before a click is still under way when it clicks, and an
+    element below the fold is then "not clickable" (another element is under the point it aimed at)."""
+    element = driver.find_element(By.ID, element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
+    element.click()

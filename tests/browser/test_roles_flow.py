@@ -10,7 +10,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.helpers import text_of, wait_for, wait_for_change, wait_for_text
+from tests.browser.helpers import click, text_of, wait_for, wait_for_change, wait_for_text
 from tests.helpers import create_user
 
 pytestmark = pytest.mark.browser
@@ -56,9 +56,7 @@ def _try_to_save(duo, driver, app, email: str) -> None:
     audited denial, and nothing saved."""
     driver.execute_script(SHOW_SAVE_CONTROLS)
     driver.find_element(By.ID, "sc-name").send_keys("Sneaky plan")
-    save = driver.find_element(By.ID, "sc-save")
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", save)  # as a person scrolls to it
-    save.click()
+    click(driver, "sc-save")
     deadline, logs = time.time() + 15, []
     while time.time() < deadline and not any("403" in entry["message"] for entry in logs):
         logs += duo.get_logs() or []

@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.helpers import severe_errors, sign_in, text_of, wait_for_change, wait_for_text
+from tests.browser.helpers import click, severe_errors, sign_in, text_of, wait_for_change, wait_for_text
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_slider_optimize_and_save(served):
     assert optimized != allocation_before
 
     driver.find_element(By.ID, "sc-name").send_keys("Optimised plan")
-    driver.find_element(By.ID, "sc-save").click()
+    click(driver, "sc-save")
     wait_for_text(driver, "#sc-saved-msg", "Saved")
     assert not driver.find_element(By.ID, "sc-dl-csv").get_attribute("disabled")
     assert severe_errors(duo) == []

@@ -78,6 +78,21 @@ def test_no_legend_covers_an_axis_title_and_no_page_scrolls_sideways(served):
     assert severe_errors(duo) == []
 
 
+def test_the_navbar_fits_every_desktop_width(served):
+    """Between 768 px (the navbar expands) and a wide screen its links and the user's box did not fit
+    one line: the page scrolled sideways and the scrollbar covered the planner's Save button at 1400."""
+    duo, base, app = served
+    driver = sign_in(duo, base, app)
+    for width in (800, 1024, 1280, 1400):
+        _set_width(driver, width)
+        driver.get(f"{base}/scenarios?model=demo_mmm")
+        _settle(driver, "/scenarios")
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
+
+
 def _served_model(dash_duo, tmp_path, model_path, name: str):
     model_dir = tmp_path / "models"
     model_dir.mkdir()

@@ -21,7 +21,7 @@ import requests
 import sqlalchemy as sa
 
 from tests.fake_build import FAKE_BUNDLE, FAKE_LOG, FAKE_SECONDS, read_log, renamed
-from tests.helpers import ROOT, SECRET, TEST_CACHE, fresh_postgres_database
+from tests.helpers import ROOT, SECRET, TEST_CACHE, fresh_postgres_database, requests_proof
 from tests.integration.deployment import (
     Deployment,
     RedisServer,
@@ -155,8 +155,10 @@ def csrf_token(session: requests.Session, base: str) -> str:
 
 
 def post_sign_in(session: requests.Session, base: str, email: str, password: str) -> requests.Response:
-    """The sign-in form of `base`, filled in and sent to `base` (form and token from that replica)."""
+    """The sign-in form of `base`, filled in and sent to `base` (form, token and, once the account has
+    seen failures, the proof of work the page's script solves, all from that replica)."""
     data = {"email": email, "password": password, "csrf_token": csrf_token(session, base)}
+    data |= requests_proof(session, base, email)
     return session.post(base + "/login", data=data, allow_redirects=False, timeout=20)
 
 
