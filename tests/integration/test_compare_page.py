@@ -103,11 +103,6 @@ def test_unequal_windows_are_flagged_on_the_page(app):
     assert "Unequal windows: A covers 51 weeks" in page and "B 53 weeks" in page
 
 
-def _controls_body(app, values: dict, changed: str) -> dict:
-    body = callback_body(app, "_controls_to_url", values, [changed])
-    return body
-
-
 def test_switching_this_views_model_drops_the_old_models_baseline(app):
     client = app.server.test_client()
     login(client, "analyst@example.com", "correct-horse")
@@ -120,19 +115,14 @@ def test_switching_this_views_model_drops_the_old_models_baseline(app):
         "url": search,
         "controls-rendered": {"model-select": "acme"},
     }
-    response = post_callback(client, _controls_body(app, values, "model-select.value"))
+    response = post_callback(client, callback_body(app, "_controls_to_url", values, ["model-select.value"]))
     assert response.status_code == 200
     assert response.json["response"]["url"]["search"] == "?model=solo&period=2024"  # no base_* left behind
     same_model = {**values, "model-select": "acme", "period-select": "2023", "controls-rendered": {}}
-    kept = post_callback(client, _controls_body(app, same_model, "period-select.value")).json["response"]["url"][
-        "search"
-    ]
+    kept = post_callback(client, callback_body(app, "_controls_to_url", same_model, ["period-select.value"])).json[
+        "response"
+    ]["url"]["search"]
     assert "base_version=2025-03" in kept and "period=2023" in kept  # within one model the baseline stays
-
-
-def _baseline_body(app, values: dict, changed: str) -> dict:
-    body = callback_body(app, "baseline_to_url", values, [changed])
-    return body
 
 
 def test_choosing_the_baseline_by_hand_keeps_b_on_the_weeks_it_showed(app):
@@ -147,11 +137,15 @@ def test_choosing_the_baseline_by_hand_keeps_b_on_the_weeks_it_showed(app):
         "view-window": "2024-12-30..2025-12-22",
     }
     values = {**rendered, "base-period": "2023", "url": "?model=solo&period=all", "base-rendered": rendered}
-    search = post_callback(client, _baseline_body(app, values, "base-period.value")).json["response"]["url"]["search"]
+    search = post_callback(client, callback_body(app, "baseline_to_url", values, ["base-period.value"])).json[
+        "response"
+    ]["url"]["search"]
     assert search == "?model=solo&period=last52&base_model=solo&base_period=2023"
     # another model, picked by hand: the same weeks as B where it has them, and B's geo
     values = {**rendered, "base-model": "acme", "url": "?model=solo&geo=North", "base-rendered": rendered}
-    search = post_callback(client, _baseline_body(app, values, "base-model.value")).json["response"]["url"]["search"]
+    search = post_callback(client, callback_body(app, "baseline_to_url", values, ["base-model.value"])).json[
+        "response"
+    ]["url"]["search"]
     assert (
         search
         == "?model=solo&period=last52&geo=North&base_model=acme&base_period=2024-12-30..2025-12-22&base_geo=North"
