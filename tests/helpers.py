@@ -200,3 +200,20 @@ def save_scenario_body(app, bundle, name: str = "Plan A", delete: bool = False, 
     }
     trigger = "sc-delete.n_clicks" if delete else "sc-save.n_clicks"
     return callback_body(app, "scenarios.save_or_delete", values, [trigger])
+
+
+def app_process_env(tmp_path, database_url: str, model_dir, cache_dir, **extra) -> dict:
+    """The environment of an app process the tests start (gunicorn, or a replica behind nginx)."""
+    import os
+
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "MODEL_DIR": str(model_dir),
+        "CACHE_DIR": str(cache_dir),
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "ENVIRONMENT": "development",
+        "BACKGROUND_BUNDLES": "0",
+        **extra,
+    }

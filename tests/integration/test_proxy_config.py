@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.helpers import ROOT, SECRET, create_user, free_port, make_app, requests_proof
+from tests.helpers import ROOT, app_process_env, create_user, free_port, make_app, requests_proof
 
 REDIS_URL = os.environ.get("MMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
@@ -85,22 +85,6 @@ def _sign_in_form(session: requests.Session, base: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def _replica_env(tmp_path, database_url: str, model_dir, cache_dir, **extra) -> dict:
-    """The environment of an app process behind the proxy, as compose.yaml gives a replica."""
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET,
-        "MODEL_DIR": str(model_dir),
-        "CACHE_DIR": str(cache_dir),
-        "INSTANCE_DIR": str(tmp_path / "instance"),
-        "ENVIRONMENT": "development",
-        "BACKGROUND_BUNDLES": "0",
-        "TRUSTED_PROXY_COUNT": "1",  # what compose.yaml gives the replicas
-        **extra,
-    }
-
-
 def test_nginx_config_in_front_of_two_replicas(tmp_path, demo_model_dir, demo_cache_dir):
     if not NGINX:
         if os.environ.get("MMM_REQUIRE_NGINX") == "1":
@@ -111,7 +95,9 @@ def test_nginx_config_in_front_of_two_replicas(tmp_path, demo_model_dir, demo_ca
 
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     email, password = create_user(make_app(database_url, demo_model_dir, demo_cache_dir))
-    env = _replica_env(tmp_path, database_url, demo_model_dir, demo_cache_dir, RATELIMIT_STORAGE_URI=REDIS_URL)
+    env = app_process_env(
+        tmp_path, database_url, demo_model_dir, demo_cache_dir, RATELIMIT_STORAGE_URI=REDIS_URL, TRUSTED_PROXY_COUNT="1"
+    )
     ports, front = [free_port(), free_port()], free_port()
     conf = _nginx_conf(tmp_path, front, ports)
     checked = subprocess.run([NGINX, "-t", "-c", conf, "-p", str(tmp_path)], capture_output=True, text=True, timeout=30)
@@ -171,7 +157,7 @@ def test_slow_clients_at_nginx_do_not_starve_gunicorn(tmp_path, demo_model_dir, 
     assert "client_header_timeout 10s;" in site and "client_body_timeout 10s;" in site
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     make_app(database_url, demo_model_dir, demo_cache_dir)
-    env = _replica_env(tmp_path, database_url, demo_model_dir, demo_cache_dir)
+    env = app_process_env(tmp_path, database_url, demo_model_dir, demo_cache_dir, TRUSTED_PROXY_COUNT="1")
     port, front = free_port(), free_port()
     conf = _nginx_conf(tmp_path, front, [port])
     proc, log = _replica("web0", port, env, tmp_path)

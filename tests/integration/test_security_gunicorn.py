@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.helpers import ROOT, SECRET, create_user, make_app, requests_proof
+from tests.helpers import ROOT, app_process_env, create_user, make_app, requests_proof
 
 REDIS_URL = os.environ.get("MMM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PARALLEL = 20
@@ -49,17 +49,7 @@ def account(tmp_path, demo_model_dir, demo_cache_dir):
 
 def _gunicorn(database_url, model_dir, cache_dir, tmp_path, workers: int, storage: str, threads: int = 8):
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET,
-        "MODEL_DIR": str(model_dir),
-        "CACHE_DIR": str(cache_dir),
-        "INSTANCE_DIR": str(tmp_path / "instance"),
-        "ENVIRONMENT": "development",
-        "BACKGROUND_BUNDLES": "0",
-        "RATELIMIT_STORAGE_URI": storage,
-    }
+    env = app_process_env(tmp_path, database_url, model_dir, cache_dir, RATELIMIT_STORAGE_URI=storage)
     log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "app:server", "--bind", f"127.0.0.1:{port}",
